@@ -1,0 +1,3 @@
+from isvi.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Subcommands of the ``isvi`` CLI: one module each, exposing ``register(subparsers)``."""
