@@ -19,6 +19,7 @@ from isvi import __version__
 # Subcommand modules, in the order ``--help`` lists them.
 COMMANDS = (
     "isvi.commands.inpaint",
+    "isvi.commands.export",
 )
 
 
