@@ -20,6 +20,8 @@ from isvi import __version__
 COMMANDS = (
     "isvi.commands.inpaint",
     "isvi.commands.export",
+    "isvi.commands.evaluate",
+    "isvi.commands.benchmark",
 )
 
 
