@@ -1,0 +1,471 @@
+"""Estimate the mask of a static overlay (logo, text, timestamp box) from the video itself.
+
+Method (after Dekel et al., "On the Effectiveness of Visible Watermarks", CVPR 2017):
+an alpha-blended overlay ``I_t = (1 - a) J_t + a W`` adds the same gradient ``a grad(W)``
+to every frame while the content gradient ``grad(J_t)`` changes as the camera or the scene
+moves. The per-pixel temporal *median of the signed gradients* (gx and gy separately)
+therefore keeps the overlay's edges and cancels the moving content's, whose signs vary;
+the median of the gradient *magnitude* would not (textured content always has a large
+magnitude). From that persistent-edge map:
+
+1. **Redundant frames are dropped first.** The median needs the content under a pixel to
+   differ in more than half of the frames. A camera that pans for a second and then
+   holds still gives many near-identical frames that would out-vote the moving ones, so a
+   sampled frame is kept only if it differs visibly from every frame already kept
+   (mean absolute difference of small blurred thumbnails).
+2. **Persistence.** ``E = |median(g)|`` and ``R = E / mean(|g|)``: ``R`` is near 1 where
+   the gradient never changed and near 0 where it came and went. Overlay edges need both a
+   strong ``E`` and ``R`` clearly above the moving content's.
+3. **Too static to tell.** Of the *textured* pixels (mean ``|g|`` well above noise) outside
+   the candidate overlay, the fraction whose gradient did not persist measures how much the
+   content moved. Below ``min_motion`` (static camera over a static scene, a still image
+   repeated, a surveillance view where only a few people walk) every edge persists and no
+   pixel can be told apart from an overlay: :class:`InputError`. More videos of the same
+   source fix that (evidence is pooled: one median over the frames of all of them).
+4. **Threshold.** ``E`` above ``max(abs_floor, k * p99 of the background)``, where the
+   background level is taken from the pixels that are *not* persistent (``R`` low), so the
+   threshold adapts to how much the moving content leaks through the median (fast, busy
+   footage leaks more) without being raised by the overlay itself.
+5. **Edges to a solid region.** Morphological closing with a disc about 1% of the frame
+   diagonal joins the two sides of each stroke and neighbouring letters into one blob;
+   holes are filled (a logo's interior is flat, so it has no edges of its own); components
+   smaller than ``min_area`` of the frame are dropped; components whose persistent edges
+   all run in one direction are dropped too: a straight scene edge parallel to a pure pan
+   keeps its gradient (the aperture problem) while logos and letters have edges in every
+   direction. Finally a safety margin of ``margin`` px (inpainting needs the whole
+   anti-aliased fringe, not most of it).
+
+OpenCV does the gradients, morphology and connected components; SciPy fills holes; NumPy
+the medians. Analysis runs at most ``analysis_max_side`` px on the long side (the per-frame
+gradients of all sampled frames are held in memory) and the mask is scaled back up.
+
+Confidence in [0, 1] is the product of a motion term (how much of the textured content
+moved, 0 at ``min_motion``, 1 at 90%) and a contrast term (median persistent-edge strength
+on the detected edges over the background's 99th percentile, 0 at 1x, 1 at 4x). An empty
+mask ("no overlay found") is returned with confidence 0; :meth:`WatermarkEstimate.require`
+turns that, or a confidence below a floor, into :class:`OverlayNotFound` (CLI exit 1) so
+callers never inpaint an empty or doubtful mask silently.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import warnings
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from isvi_models.errors import InputError, IsviError
+
+log = logging.getLogger("isvi.watermark")
+
+
+class OverlayNotFound(IsviError):
+    """No static overlay was found, or not with the confidence asked for (CLI exit 1)."""
+
+
+@dataclass(frozen=True)
+class WatermarkEstimate:
+    """Result of :func:`detect_static_overlay` / :func:`detect_watermark`.
+
+    ``mask`` is True on the overlay (the hole to inpaint), margin included, at the input's
+    full resolution. ``motion`` is the fraction of textured content that moved;
+    ``contrast`` the persistent-edge strength on the overlay over the background's.
+    """
+
+    mask: np.ndarray
+    confidence: float
+    frames_sampled: int
+    frames_used: int
+    videos: int
+    motion: float
+    contrast: float
+    threshold: float
+    components: int
+    persistent_edges: np.ndarray = field(repr=False)
+
+    @property
+    def found(self) -> bool:
+        return bool(self.mask.any())
+
+    @property
+    def coverage(self) -> float:
+        """Fraction of the frame inside the mask."""
+        return float(self.mask.mean())
+
+    @property
+    def bbox(self) -> tuple[int, int, int, int] | None:
+        """``(x0, y0, x1, y1)`` of the mask, exclusive ends; None when empty."""
+        if not self.found:
+            return None
+        ys, xs = np.nonzero(self.mask)
+        return int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1
+
+    def require(self, min_confidence: float = 0.0, what: object = None) -> "WatermarkEstimate":
+        """Return self, or raise :class:`OverlayNotFound` if empty or less confident than asked."""
+        where = f"{what}: " if what else ""
+        if not self.found:
+            raise OverlayNotFound(f"{where}no static overlay found (the content moved, but no edges stayed "
+                                  f"still; a faint or flat overlay needs a mask given by hand)")
+        if self.confidence < min_confidence:
+            raise OverlayNotFound(f"{where}overlay found with confidence {self.confidence:.2f}, below the "
+                                  f"{min_confidence:.2f} asked for (motion {self.motion:.0%}, contrast "
+                                  f"{self.contrast:.1f}x); add more videos of the same source or lower the floor")
+        return self
+
+
+# ------------------------------------------------------------------------------------
+# Evidence
+# ------------------------------------------------------------------------------------
+def _iter_frames(frames) -> Iterable[np.ndarray]:
+    """Single frames from an array (n, H, W, 3) / (n, H, W) or an iterable of frames or batches."""
+    if isinstance(frames, np.ndarray):
+        frames = [frames] if frames.ndim == 4 or (frames.ndim == 3 and frames.shape[-1] not in (3, 4)) else [frames[None]]
+    for item in frames:
+        item = np.asarray(item)
+        if item.ndim == 4 or (item.ndim == 3 and item.shape[-1] not in (3, 4)):
+            yield from item
+        else:
+            yield item
+
+
+def _grey(frame: np.ndarray) -> np.ndarray:
+    import cv2
+
+    if frame.ndim == 3:
+        frame = cv2.cvtColor(frame[..., :3], cv2.COLOR_RGB2GRAY)
+    if frame.dtype != np.uint8:
+        frame = np.clip(frame, 0, 255).astype(np.uint8)
+    return frame
+
+
+class _Evidence:
+    """Per-frame signed gradients (int16, analysis scale) of the non-redundant frames."""
+
+    def __init__(self, analysis_max_side: int, dedupe_level: float):
+        self.max_side = analysis_max_side
+        self.dedupe_level = dedupe_level
+        self.full_shape: tuple[int, int] | None = None
+        self.scale = 1.0
+        self.gx: list[np.ndarray] = []
+        self.gy: list[np.ndarray] = []
+        self.thumbs: list[np.ndarray] = []
+        self.greys: list[np.ndarray] = []
+        self.video: list[object] = []
+        self.sampled = 0
+
+    def add(self, frame: np.ndarray, source: object = None) -> None:
+        import cv2
+
+        g = _grey(np.asarray(frame))
+        if self.full_shape is None:
+            self.full_shape = g.shape
+            self.scale = min(1.0, self.max_side / max(g.shape))
+        elif g.shape != self.full_shape:
+            h, w = self.full_shape
+            raise InputError(source, f"frames are {g.shape[1]}x{g.shape[0]}, but the first input is {w}x{h}; "
+                                      "pool only videos of the same size")
+        self.sampled += 1
+        if self.scale < 1.0:
+            g = cv2.resize(g, None, fx=self.scale, fy=self.scale, interpolation=cv2.INTER_AREA)
+        # Redundancy test on a 1/8 thumbnail, blurred so sensor noise and compression do not
+        # count as change: a mean absolute difference of ~1.5 grey levels is a visible shift.
+        thumb = cv2.GaussianBlur(cv2.resize(g, None, fx=0.125, fy=0.125, interpolation=cv2.INTER_AREA)
+                                 .astype(np.float32), (3, 3), 0)
+        if self.dedupe_level > 0 and any(np.abs(thumb - t).mean() < self.dedupe_level for t in self.thumbs):
+            return
+        self.thumbs.append(thumb)
+        self.greys.append(g)
+        self.video.append(source)
+        gf = g.astype(np.float32)
+        # Sobel on uint8 grey is within +-1020: int16 halves the memory of float32.
+        self.gx.append(cv2.Sobel(gf, cv2.CV_32F, 1, 0, ksize=3).astype(np.int16))
+        self.gy.append(cv2.Sobel(gf, cv2.CV_32F, 0, 1, ksize=3).astype(np.int16))
+
+    def camera(self, min_shift: float) -> list[np.ndarray | None]:
+        """Per kept frame, the 2x3 similarity mapping it onto its shot's first frame, or None.
+
+        Consecutive kept frames of the same video are registered with sparse optical flow
+        (Shi-Tomasi corners, pyramidal Lucas-Kanade) and a RANSAC similarity fit, whose
+        outlier rejection ignores the overlay's corners (they do not move) as long as the
+        scene has more. A failed fit (a cut, a jump between far-apart samples) starts a new
+        shot. Shots whose frames moved less than ``min_shift`` px get None: no usable
+        camera model, the content has to move on its own.
+        """
+        import cv2
+
+        n = len(self.greys)
+        models: list[np.ndarray | None] = [None] * n
+        shot_start, cur = 0, np.eye(3)
+        shots: list[tuple[int, int]] = []
+        for i in range(n):
+            ok = False
+            if i > 0 and self.video[i] == self.video[i - 1]:
+                prev, nxt = self.greys[i - 1], self.greys[i]
+                pts = cv2.goodFeaturesToTrack(prev, 500, 0.01, 7)
+                if pts is not None and len(pts) >= 20:
+                    q, st, _ = cv2.calcOpticalFlowPyrLK(prev, nxt, pts, None, winSize=(21, 21), maxLevel=3)
+                    good = st.ravel() == 1
+                    if good.sum() >= 20:
+                        b, inl = cv2.findHomography(pts[good], q[good], cv2.RANSAC, 1.0)
+                        if b is not None and inl is not None and inl.sum() >= max(15, 0.3 * good.sum()):
+                            cur = cur @ np.linalg.inv(b)
+                            cur /= cur[2, 2]
+                            ok = True
+            if not ok:
+                if i > 0:
+                    shots.append((shot_start, i))
+                shot_start, cur = i, np.eye(3)
+            models[i] = cur.copy()
+        shots.append((shot_start, n))
+        h, w = self.greys[0].shape
+        corners = np.array([[0, 0, 1], [w, 0, 1], [0, h, 1], [w, h, 1], [w / 2, h / 2, 1]], float).T
+        for a, b in shots:
+            where = np.stack([_project(models[i], corners) for i in range(a, b)])  # (k, 2, 5)
+            spread = float((where.max(axis=0) - where.min(axis=0)).max()) if b - a > 1 else 0.0
+            if b - a < 3 or spread < min_shift:
+                for i in range(a, b):
+                    models[i] = None
+        return models
+
+    def scene_prediction(self, models: list[np.ndarray | None], rows: int = 64) -> tuple[np.ndarray, np.ndarray]:
+        """Median over frames of the gradient the *moving scene alone* puts at each pixel.
+
+        Per shot with a camera model, the frames' gradients are warped onto the shot's
+        first frame and their median taken: the scene's own persistent structure, with the
+        overlay smeared out (it moved relative to the scene). That is warped back into
+        every frame; frames without a model predict 0 (content assumed to move on its
+        own). Whatever the image-coordinate median shares with this prediction is scene
+        structure that merely moved too little or along itself (the aperture problem).
+        """
+        import cv2
+
+        n = len(self.gx)
+        h, w = self.greys[0].shape
+        pred_x = np.zeros((n, h, w), np.float32)
+        pred_y = np.zeros((n, h, w), np.float32)
+        valid = np.ones((n, h, w), bool)
+        flags = cv2.INTER_LINEAR
+        i = 0
+        while i < n:
+            if models[i] is None:
+                i += 1
+                continue
+            j = i
+            while j + 1 < n and models[j + 1] is not None and self.video[j + 1] == self.video[i] \
+                    and not np.allclose(models[j + 1], np.eye(3)):
+                j += 1
+            idx = range(i, j + 1)
+            # The shot's canvas: the union of what its frames saw (capped at 3x the frame),
+            # so frames far along a pan still have their scene predicted.
+            corners = np.array([[0, 0, 1], [w, 0, 1], [0, h, 1], [w, h, 1]], float).T
+            seen = np.concatenate([_project(models[k], corners) for k in idx], axis=1)
+            x0, y0 = np.maximum(seen.min(axis=1), [-w, -h])
+            x1, y1 = np.minimum(seen.max(axis=1), [2 * w, 2 * h])
+            shift = np.array([[1, 0, -np.floor(x0)], [0, 1, -np.floor(y0)], [0, 0, 1]])
+            cw, ch = int(np.ceil(x1 - np.floor(x0))), int(np.ceil(y1 - np.floor(y0)))
+            canvas = {k: shift @ models[k] for k in idx}
+            ones = np.ones((ch, cw), np.float32)
+            stab = []
+            for k in idx:
+                m = canvas[k]
+                wx = cv2.warpPerspective(self.gx[k].astype(np.float32), m, (cw, ch), flags=flags, borderValue=np.nan)
+                wy = cv2.warpPerspective(self.gy[k].astype(np.float32), m, (cw, ch), flags=flags, borderValue=np.nan)
+                stab.append((wx, wy))
+            sx = np.stack([a for a, _ in stab])
+            sy = np.stack([b for _, b in stab])
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                gsx, gsy = np.nanmedian(sx, axis=0), np.nanmedian(sy, axis=0)
+            gsx, gsy = np.nan_to_num(gsx), np.nan_to_num(gsy)
+            for k in idx:
+                inv = cv2.WARP_INVERSE_MAP | flags
+                pred_x[k] = cv2.warpPerspective(gsx, canvas[k], (w, h), flags=inv, borderValue=0.0)
+                pred_y[k] = cv2.warpPerspective(gsy, canvas[k], (w, h), flags=inv, borderValue=0.0)
+                valid[k] = cv2.warpPerspective(ones, canvas[k], (w, h), flags=inv, borderValue=0.0) > 0.99
+            i = j + 1
+        del ones
+        # Where a frame shows what its shot's reference never saw, it predicts nothing.
+        pred_x[~valid] = np.nan
+        pred_y[~valid] = np.nan
+        px, py = np.empty((h, w), np.float32), np.empty((h, w), np.float32)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns: no prediction
+            for r in range(0, h, rows):
+                px[r:r + rows] = np.nanmedian(pred_x[:, r:r + rows], axis=0)
+                py[r:r + rows] = np.nanmedian(pred_y[:, r:r + rows], axis=0)
+        return np.nan_to_num(px), np.nan_to_num(py)
+
+    def maps(self, rows: int = 64) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """``(mx, my, E, M)``: median gradients, their magnitude, and the mean magnitude."""
+        gx, gy = np.stack(self.gx), np.stack(self.gy)
+        h, w = gx.shape[1:]
+        mx, my, mean_mag = (np.empty((h, w), np.float32) for _ in range(3))
+        for r in range(0, h, rows):  # row strips bound the temporaries of median and hypot
+            sx, sy = gx[:, r:r + rows].astype(np.float32), gy[:, r:r + rows].astype(np.float32)
+            mx[r:r + rows] = np.median(sx, axis=0)
+            my[r:r + rows] = np.median(sy, axis=0)
+            mean_mag[r:r + rows] = np.hypot(sx, sy).mean(axis=0)
+        return mx, my, np.hypot(mx, my), mean_mag
+
+
+# ------------------------------------------------------------------------------------
+# Detection
+# ------------------------------------------------------------------------------------
+def _project(m: np.ndarray, pts: np.ndarray) -> np.ndarray:
+    p = m @ pts
+    return p[:2] / p[2:]
+
+
+def _disc(radius: int) -> np.ndarray:
+    import cv2
+
+    r = max(1, int(radius))
+    return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
+
+
+def _isotropy(mx: np.ndarray, my: np.ndarray) -> float:
+    """Smaller over larger eigenvalue of the summed structure tensor of the given gradients."""
+    jxx, jyy, jxy = float((mx * mx).sum()), float((my * my).sum()), float((mx * my).sum())
+    tr, det = jxx + jyy, jxx * jyy - jxy * jxy
+    disc = max(0.0, tr * tr / 4 - det) ** 0.5
+    hi, lo = tr / 2 + disc, tr / 2 - disc
+    return lo / hi if hi > 0 else 0.0
+
+
+def _ramp(x: float, lo: float, hi: float) -> float:
+    return float(np.clip((x - lo) / (hi - lo), 0.0, 1.0))
+
+
+def detect_static_overlay(frames, *, margin: int = 3, analysis_max_side: int = 1280, dedupe_level: float = 1.5,
+                          abs_floor: float = 24.0, k_background: float = 2.0, k_weak: float = 1.5, min_strong: int = 30, min_persistence: float = 0.35,
+                          min_motion: float = 0.5, min_area: float = 2e-4, min_isotropy: float = 0.08,
+                          close_frac: float = 0.012, min_shift: float = 4.0, sources: Sequence[object] = (),
+                          _evidence: _Evidence | None = None) -> WatermarkEstimate:
+    """Mask of the static overlay in ``frames``: an array (n, H, W, 3) uint8 RGB or (n, H, W)
+    grey, or an iterable of frames or batches (consumed once; pass ~30-100 frames spread
+    over the footage). See the module docstring for the method and the parameters' roles.
+
+    Raises :class:`InputError` (naming ``sources``) when fewer than 3 distinct frames remain
+    or the content moved too little to tell an overlay from the scene.
+    """
+    import cv2
+    from scipy import ndimage
+
+    what = ", ".join(str(s) for s in sources) if sources else None
+    ev = _evidence or _Evidence(analysis_max_side, dedupe_level)
+    if _evidence is None:
+        for f in _iter_frames(frames):
+            ev.add(f)
+    if ev.full_shape is None:
+        raise InputError(what, "no frames to analyse")
+    n = len(ev.gx)
+    too_static = (f"too static to tell which pixels belong to an overlay: ")
+    hint = "; pass a longer clip or more videos of the same source"
+    if n < 3:
+        raise InputError(what, too_static + f"only {n} of {ev.sampled} sampled frames differ visibly" + hint)
+
+    mx, my, E_img, M = ev.maps()
+    h, w = E_img.shape
+    models = ev.camera(min_shift)
+    if any(m is not None for m in models):
+        px, py = ev.scene_prediction(models)
+        mx, my = mx - px, my - py
+    E = np.hypot(mx, my)
+    R = E / (M + 1e-3)
+
+    # Noise level of the gradient: textured pixels are well above it.
+    # Textured: mean gradient above the floor (content that could show motion). Busy: the
+    # more textured half, whose leak through the median sets the background level.
+    textured = M > abs_floor
+    persistent = R >= min_persistence
+    moving_bg = (M > max(abs_floor, 2.0 * float(np.median(M)))) & ~persistent
+    background_level = float(np.percentile(E[moving_bg], 99)) if moving_bg.sum() > 100 else abs_floor
+    threshold = max(abs_floor, k_background * background_level)
+    strong = (E >= threshold) & persistent
+    # Hysteresis, as in Canny: weaker persistent edges count when their region also holds
+    # strong ones (a timestamp box's faint outline around its bright text).
+    edges = (E >= max(abs_floor, k_weak * background_level)) & persistent
+
+    # Edges to solid regions.
+    diag = float(np.hypot(h, w))
+    closed = cv2.morphologyEx(edges.astype(np.uint8), cv2.MORPH_CLOSE, _disc(round(close_frac * diag)))
+    filled = ndimage.binary_fill_holes(closed).astype(np.uint8)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(filled, connectivity=8)
+    keep = np.zeros(count, bool)
+    for i in range(1, count):
+        if stats[i, cv2.CC_STAT_AREA] < min_area * h * w:
+            continue
+        sel = (labels == i) & edges
+        if (sel & strong).sum() < min_strong:
+            continue
+        if _isotropy(mx[sel], my[sel]) < min_isotropy:
+            continue
+        keep[i] = True
+    region = keep[labels]
+
+    # How much did the content move? Over the textured pixels outside the detected
+    # overlay (a big logo would otherwise count as static content). Outside a wrong, huge
+    # detection little is left to measure, which reads as static: refused, not trusted.
+    tex_out = textured & ~region
+    motion = float((~persistent[tex_out]).mean()) if tex_out.sum() > 0.01 * h * w else 0.0
+    if motion < min_motion:
+        raise InputError(what, too_static + f"only {motion:.0%} of the textured content moved over {n} distinct "
+                               f"frames (need {min_motion:.0%})" + hint)
+
+    on_edges = strong & region
+    contrast = float(np.median(E[on_edges]) / max(background_level, 1.0)) if on_edges.any() else 0.0
+    components = int(keep.sum())
+
+    # Back to full resolution, then the safety margin.
+    fh, fw = ev.full_shape
+    if (h, w) != (fh, fw):
+        region = cv2.resize(region.astype(np.uint8), (fw, fh), interpolation=cv2.INTER_LINEAR).astype(bool)
+    if margin > 0 and region.any():
+        region = cv2.dilate(region.astype(np.uint8), _disc(margin)).astype(bool)
+    confidence = _ramp(motion, min_motion, 0.9) * _ramp(contrast, 1.0, 4.0) if components else 0.0
+    log.info("overlay: %d component(s), %.2f%% of the frame, confidence %.2f (motion %.0f%%, contrast %.1fx, "
+             "%d/%d frames)", components, 100 * region.mean(), confidence, 100 * motion, contrast, n, ev.sampled)
+    return WatermarkEstimate(mask=region, confidence=float(confidence), frames_sampled=ev.sampled, frames_used=n,
+                             videos=max(1, len(sources)), motion=motion, contrast=contrast, threshold=threshold,
+                             components=components, persistent_edges=E)
+
+
+def sample_indices(total: int, count: int) -> list[int]:
+    """``count`` frame indices spread evenly over ``[0, total)``, sorted, without repeats."""
+    if total <= count:
+        return list(range(total))
+    return sorted(set(np.linspace(0, total - 1, count).round().astype(int).tolist()))
+
+
+def detect_watermark(paths: Sequence[str | os.PathLike], *, max_frames_per_video: int = 60, **options
+                     ) -> WatermarkEstimate:
+    """Detect the static overlay shared by the videos (or frame folders) in ``paths``.
+
+    Samples up to ``max_frames_per_video`` frames spread over each video (decoded in
+    index order; the whole video is never decoded) and pools them into one estimate, so
+    several short or static-camera videos of the same source can together reveal a logo
+    none shows alone. Videos of another size than the first: :class:`InputError`.
+    ``options`` go to :func:`detect_static_overlay` (``margin``, ``min_motion``, ...).
+    """
+    from isvi.video import VideoSource
+
+    paths = [Path(p) for p in paths]
+    if not paths:
+        raise InputError(None, "no input videos given")
+    ev = _Evidence(options.pop("analysis_max_side", 1280), options.pop("dedupe_level", 1.5))
+    first = None
+    for path in paths:
+        with VideoSource(path) as src:
+            info = src.info
+            if first is None:
+                first = info
+            elif (info.width, info.height) != (first.width, first.height):
+                raise InputError(path, f"is {info.width}x{info.height}, but {first.path} is "
+                                       f"{first.width}x{first.height}; pool only videos of the same source and size")
+            for i in sample_indices(info.frames, max_frames_per_video):
+                ev.add(src.read(i, i + 1)[0], path)
+    return detect_static_overlay(None, sources=paths, _evidence=ev, **options)

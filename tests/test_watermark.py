@@ -1,0 +1,152 @@
+"""Static-overlay detection on real photographs panned like a camera, with a logo burnt in."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+import skimage.data
+
+from isvi.watermark import OverlayNotFound, detect_static_overlay, detect_watermark, sample_indices
+from isvi.watermark_synth import overlay_watermark, pan_clip
+from isvi_models.errors import InputError
+
+
+def near_fraction(mask: np.ndarray, overlay: np.ndarray, tol: float = 5.0) -> float:
+    """Fraction of the detected pixels within ``tol`` px of an overlay pixel."""
+    dist = cv2.distanceTransform((~overlay).astype(np.uint8), cv2.DIST_L2, 5)
+    return float((dist[mask] <= tol).mean())
+
+
+def coverage(mask: np.ndarray, overlay: np.ndarray) -> float:
+    return float((mask & overlay).sum() / overlay.sum())
+
+
+@pytest.fixture(scope="module")
+def astronaut_pan() -> np.ndarray:
+    return pan_clip(skimage.data.astronaut(), n=30, size=(192, 256), seed=1)
+
+
+@pytest.fixture(scope="module")
+def chelsea_pan() -> np.ndarray:
+    return pan_clip(skimage.data.chelsea(), n=30, size=(192, 256), seed=3)
+
+
+@pytest.mark.parametrize("kind,seed", [("logo", 0), ("text", 1), ("timestamp", 2)])
+def test_detects_overlay_on_panning_footage(astronaut_pan, kind, seed):
+    frames, overlay = overlay_watermark(astronaut_pan, kind, seed, alpha=0.45, colour=(255, 255, 255))
+    est = detect_static_overlay(frames)
+    assert est.found
+    assert coverage(est.mask, overlay) >= 0.95
+    assert near_fraction(est.mask, overlay) >= 0.80
+    assert est.mask.shape == overlay.shape and est.mask.dtype == bool
+    assert 0.5 <= est.confidence <= 1.0
+    # No stray blobs: every detected pixel is within the margin plus the letter-joining
+    # closing (and its anti-aliasing) of the overlay, nowhere else in the frame.
+    assert near_fraction(est.mask, overlay, tol=12.0) == 1.0
+
+
+def test_detects_dark_logo_on_other_footage(chelsea_pan):
+    frames, overlay = overlay_watermark(chelsea_pan, "logo", 4, alpha=0.5, colour=(0, 0, 0))
+    est = detect_static_overlay(frames)
+    assert coverage(est.mask, overlay) >= 0.95
+    assert near_fraction(est.mask, overlay) >= 0.80
+
+
+def test_clean_panning_footage_has_no_overlay(astronaut_pan):
+    est = detect_static_overlay(astronaut_pan)
+    assert not est.found
+    assert est.confidence == 0.0
+    assert est.bbox is None
+    with pytest.raises(OverlayNotFound, match="no static overlay found"):
+        est.require(0.3)
+
+
+def test_static_clip_is_refused():
+    still = np.repeat(skimage.data.astronaut()[None, :192, :256], 20, axis=0)
+    frames, _ = overlay_watermark(still, "logo", 0, alpha=0.5, colour=(255, 255, 255))
+    with pytest.raises(InputError, match="too static to tell"):
+        detect_static_overlay(frames, sources=["still.mp4"])
+
+
+def test_static_camera_with_small_moving_object_is_refused():
+    """Most of the scene is still: every edge persists, an overlay cannot be told apart."""
+    base = skimage.data.astronaut()[:192, :256].copy()
+    frames = np.repeat(base[None], 24, axis=0)
+    for i, f in enumerate(frames):  # a small bright block walks across the view
+        x = 10 + 8 * i
+        f[120:150, x:x + 20] = 250
+    marked, _ = overlay_watermark(frames, "text", 0, alpha=0.5, colour=(255, 255, 255))
+    with pytest.raises(InputError, match="too static to tell") as info:
+        detect_static_overlay(marked, sources=["cam.mp4"])
+    assert "cam.mp4" in str(info.value)
+
+
+def test_margin_grows_the_mask(astronaut_pan):
+    frames, overlay = overlay_watermark(astronaut_pan, "logo", 0, alpha=0.45, colour=(255, 255, 255))
+    tight = detect_static_overlay(frames, margin=0)
+    wide = detect_static_overlay(frames, margin=6)
+    assert wide.mask.sum() > tight.mask.sum()
+    assert (wide.mask | tight.mask).sum() == wide.mask.sum()  # the wide mask contains the tight one
+
+
+def test_accepts_an_iterable_of_frames(astronaut_pan):
+    frames, overlay = overlay_watermark(astronaut_pan, "text", 1, alpha=0.45, colour=(255, 255, 255))
+    est = detect_static_overlay(iter(list(frames)))
+    assert coverage(est.mask, overlay) >= 0.95
+
+
+def test_sample_indices_spread_and_sorted():
+    idx = sample_indices(1000, 7)
+    assert idx == sorted(idx) and idx[0] == 0 and idx[-1] == 999 and len(idx) == 7
+    assert sample_indices(5, 60) == [0, 1, 2, 3, 4]
+
+
+def _write_video(path, frames):
+    """Lossless-ish MJPG-free writer: FFV1 in .mkv through PyAV keeps the test exact."""
+    import av
+
+    with av.open(str(path), "w") as c:
+        s = c.add_stream("ffv1", rate=25)
+        s.width, s.height, s.pix_fmt = frames.shape[2], frames.shape[1], "bgr0"
+        for f in frames:
+            for pkt in s.encode(av.VideoFrame.from_ndarray(f, format="rgb24")):
+                c.mux(pkt)
+        for pkt in s.encode():
+            c.mux(pkt)
+
+
+def test_pooling_static_camera_videos_of_one_source(tmp_path):
+    """Each video alone is too static; five different scenes with the same logo are not."""
+    photos = [skimage.data.astronaut(), skimage.data.coffee(), skimage.data.chelsea(), skimage.data.rocket(),
+              skimage.data.immunohistochemistry()]
+    paths = []
+    overlay = None
+    for k, img in enumerate(photos):
+        still = np.repeat(img[None, :192, :256], 6, axis=0)
+        # Slight sensor noise so consecutive frames are not byte-identical.
+        noise = np.random.default_rng(k).normal(0, 1.0, still.shape)
+        still = np.clip(still + noise, 0, 255).astype(np.uint8)
+        marked, overlay = overlay_watermark(still, "logo", 0, alpha=0.5, colour=(255, 255, 255))
+        paths.append(tmp_path / f"v{k}.mkv")
+        _write_video(paths[-1], marked)
+    with pytest.raises(InputError, match="too static"):
+        detect_watermark(paths[:1], dedupe_level=0)
+    est = detect_watermark(paths, max_frames_per_video=4, dedupe_level=0)
+    assert est.videos == 5 and est.frames_used == 20
+    assert coverage(est.mask, overlay) >= 0.95
+    assert near_fraction(est.mask, overlay) >= 0.80
+
+
+def test_videos_of_different_sizes_are_refused(tmp_path, astronaut_pan):
+    a, b = tmp_path / "a.mkv", tmp_path / "b.mkv"
+    _write_video(a, astronaut_pan[:5])
+    _write_video(b, astronaut_pan[:5, :96, :128])
+    with pytest.raises(InputError, match="b.mkv") as info:
+        detect_watermark([a, b])
+    assert "same" in str(info.value)
+
+
+def test_missing_input_is_an_input_error(tmp_path):
+    with pytest.raises(InputError, match="no such file"):
+        detect_watermark([tmp_path / "nope.mp4"])
