@@ -22,6 +22,7 @@ COMMANDS = (
     "isvi.commands.export",
     "isvi.commands.evaluate",
     "isvi.commands.benchmark",
+    "isvi.commands.detect_watermark",
 )
 
 

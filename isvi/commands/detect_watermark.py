@@ -1,0 +1,76 @@
+"""``isvi detect-watermark INPUT... -o MASK.png``: estimate a static overlay's mask from the videos.
+
+Prints the confidence, the mask's bounding box and its coverage, and writes the mask as a
+PNG (255 = hole) atomically. Exit codes: 0 written; 2 bad input (missing or unreadable
+file, inputs of different sizes, footage too static to tell); 1 no overlay found or a
+confidence below ``--min-confidence`` (nothing is written: an empty or doubtful mask
+would silently inpaint nothing or the wrong pixels; pass ``--min-confidence 0`` to write
+a doubtful one anyway).
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "detect-watermark",
+        help="estimate the mask of a static logo, text or timestamp from the video itself",
+        description="Estimate the mask of a static overlay (logo, text, timestamp box) from what stays "
+                    "still while the content moves. Several videos of the same source and size are pooled.",
+    )
+    p.add_argument("inputs", nargs="+", type=Path, metavar="INPUT", help="video files or frame folders")
+    p.add_argument("-o", "--output", type=Path, required=True, metavar="MASK.png", help="mask to write (255 = hole)")
+    p.add_argument("--max-frames", type=int, default=60, metavar="N",
+                   help="frames sampled per video, spread over it (default 60)")
+    p.add_argument("--margin", type=int, default=3, metavar="PX", help="safety margin around the overlay (default 3)")
+    p.add_argument("--min-confidence", type=float, default=0.3, metavar="X",
+                   help="refuse to write a mask less confident than this, in [0, 1] (default 0.3)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    import os
+    import sys
+
+    import cv2
+    import numpy as np
+
+    from isvi.video import _tmp_sibling
+    from isvi.watermark import OverlayNotFound, detect_watermark
+    from isvi_models.errors import ConfigError, InputError
+
+    if args.max_frames < 3:
+        raise ConfigError(f"--max-frames: need at least 3, got {args.max_frames}")
+    if args.margin < 0:
+        raise ConfigError(f"--margin: must be >= 0, got {args.margin}")
+    if not 0.0 <= args.min_confidence <= 1.0:
+        raise ConfigError(f"--min-confidence: must be in [0, 1], got {args.min_confidence}")
+    out = args.output
+    if out.suffix.lower() != ".png":
+        raise ConfigError(f"--output: the mask is written as PNG, got {out.name}")
+    if not out.parent.exists():
+        raise InputError(out.parent, "output folder does not exist")
+
+    est = detect_watermark(args.inputs, max_frames_per_video=args.max_frames, margin=args.margin)
+    print(f"confidence {est.confidence:.2f} (content moved: {est.motion:.0%}, edge contrast {est.contrast:.1f}x, "
+          f"{est.frames_used} distinct of {est.frames_sampled} sampled frames, {est.videos} video(s))")
+    try:
+        est.require(args.min_confidence)
+    except OverlayNotFound as exc:
+        print(f"isvi: {exc}; no mask written", file=sys.stderr)
+        return 1
+    x0, y0, x1, y1 = est.bbox
+    print(f"overlay: {est.components} region(s), box x={x0} y={y0} w={x1 - x0} h={y1 - y0}, "
+          f"{est.coverage:.2%} of the frame")
+    tmp = _tmp_sibling(out, ".png")
+    try:
+        if not cv2.imwrite(str(tmp), est.mask.astype(np.uint8) * 255):
+            raise InputError(out, "cannot write the mask")
+        os.replace(tmp, out)
+    finally:
+        tmp.unlink(missing_ok=True)
+    print(f"wrote {out}")
+    return 0

@@ -1,0 +1,78 @@
+"""``isvi detect-watermark``: writes the mask PNG, prints confidence and box, exit codes."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+import skimage.data
+
+from isvi.cli import main
+from isvi.watermark_synth import overlay_watermark, pan_clip
+
+
+def _write_video(path, frames):
+    import av
+
+    with av.open(str(path), "w") as c:
+        s = c.add_stream("ffv1", rate=25)
+        s.width, s.height, s.pix_fmt = frames.shape[2], frames.shape[1], "bgr0"
+        for f in frames:
+            for pkt in s.encode(av.VideoFrame.from_ndarray(f, format="rgb24")):
+                c.mux(pkt)
+        for pkt in s.encode():
+            c.mux(pkt)
+
+
+@pytest.fixture(scope="module")
+def clips(tmp_path_factory):
+    d = tmp_path_factory.mktemp("wm")
+    pan = pan_clip(skimage.data.astronaut(), n=30, size=(192, 256), seed=1)
+    marked, overlay = overlay_watermark(pan, "logo", 0, alpha=0.45, colour=(255, 255, 255))
+    _write_video(d / "marked.mkv", marked)
+    _write_video(d / "clean.mkv", pan)
+    _write_video(d / "still.mkv", np.repeat(marked[:1], 10, axis=0))
+    return d, overlay
+
+
+def test_writes_mask_png(clips, capsys):
+    d, overlay = clips
+    out = d / "mask.png"
+    assert main(["detect-watermark", str(d / "marked.mkv"), "-o", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "confidence" in text and "box x=" in text and "of the frame" in text
+    mask = cv2.imread(str(out), cv2.IMREAD_UNCHANGED)
+    assert mask.shape == overlay.shape and mask.dtype == np.uint8
+    assert set(np.unique(mask)) <= {0, 255}
+    hole = mask == 255
+    assert (hole & overlay).sum() >= 0.95 * overlay.sum()
+    assert not list(d.glob(".mask.png.*"))  # no temporary left behind
+
+
+def test_missing_file_exits_2(tmp_path, capsys):
+    assert main(["detect-watermark", str(tmp_path / "nope.mp4"), "-o", str(tmp_path / "m.png")]) == 2
+    assert "nope.mp4" in capsys.readouterr().err
+    assert not (tmp_path / "m.png").exists()
+
+
+def test_static_video_exits_2_with_reason(clips, capsys):
+    d, _ = clips
+    out = d / "static_mask.png"
+    assert main(["detect-watermark", str(d / "still.mkv"), "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "still.mkv" in err and "too static" in err
+    assert not out.exists()
+
+
+def test_no_overlay_exits_1_without_writing(clips, capsys):
+    d, _ = clips
+    out = d / "clean_mask.png"
+    assert main(["detect-watermark", str(d / "clean.mkv"), "-o", str(out)]) == 1
+    assert "no static overlay found" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_bad_option_exits_2(clips, capsys):
+    d, _ = clips
+    assert main(["detect-watermark", str(d / "marked.mkv"), "-o", str(d / "m.png"), "--min-confidence", "2"]) == 2
+    assert "--min-confidence" in capsys.readouterr().err
