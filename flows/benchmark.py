@@ -96,12 +96,13 @@ def prepare_clip(name: str, clip_dir: str, work_dir: str, max_frames: int | None
     """Decode the ground truth, get the holes, make the masked input; arrays go to .npy files."""
     from isvi.evaluation.mask_generators import generate
     from isvi.masks import dilate_holes, open_mask
-    from isvi.video import read_video
+    from isvi.video import VideoSource
 
     clip = Path(clip_dir)
-    gt, info = read_video(find_gt(clip))
-    n = len(gt) if not max_frames else min(len(gt), max_frames)
-    gt = gt[:n]
+    with VideoSource(find_gt(clip)) as src:
+        info = src.info
+        n = info.frames if not max_frames else min(info.frames, max_frames)
+        gt = src.read(0, n)
     if (clip / "masks").is_dir():
         holes = open_mask(clip / "masks", [], info).read(0, n)
         mask_desc = "masks/"

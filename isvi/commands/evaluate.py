@@ -105,9 +105,12 @@ def run(args) -> int:
     s = out["summary"]
     print(f"{args.result}: {s['frames']} frames against {args.gt}")
     print(format_table(s))
+    if not s["outside_unchanged"] and Path(args.result).suffix.lower() in (".mp4", ".mov", ".webm", ".m4v"):
+        print("note: RESULT is a lossy video, so pixels outside the hole change by compression; "
+              "use --outside-tol (e.g. 8) or a lossless result (frame folder, ffv1 .mkv) for a strict check")
     if "lpips" not in s:
         print(f"LPIPS skipped: {out['lpips']}")
-    if not math.isfinite(s.get("psnr_hole", 0.0)) and math.isnan(s.get("psnr_hole", 0.0)):
+    if math.isnan(s.get("psnr_hole", 0.0)):
         print("note: the masks have no hole pixels; in-hole metrics are undefined")
     if args.json:
         from isvi.evaluation.report import write_json
