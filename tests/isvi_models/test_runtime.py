@@ -42,6 +42,7 @@ class TestLoadModel:
         assert default_providers() == expected
 
     @pytest.mark.skipif(CUDA in ort.get_available_providers(), reason="needs an onnxruntime build without CUDA")
+    @pytest.mark.filterwarnings("ignore:Specified provider:UserWarning")  # ORT's own notice of the fallback
     def test_cuda_request_falling_back_to_cpu_warns(self, tiny_onnx, caplog):
         with caplog.at_level(logging.WARNING, logger="isvi.runtime"):
             model = load_model(tiny_onnx.asfn_path, providers=[CUDA, CPU])
