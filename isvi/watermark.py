@@ -13,27 +13,42 @@ magnitude). From that persistent-edge map:
    holds still gives many near-identical frames that would out-vote the moving ones, so a
    sampled frame is kept only if it differs visibly from every frame already kept
    (mean absolute difference of small blurred thumbnails).
-2. **Persistence.** ``E = |median(g)|`` and ``R = E / mean(|g|)``: ``R`` is near 1 where
-   the gradient never changed and near 0 where it came and went. Overlay edges need both a
-   strong ``E`` and ``R`` clearly above the moving content's.
-3. **Too static to tell.** Of the *textured* pixels (mean ``|g|`` well above noise) outside
-   the candidate overlay, the fraction whose gradient did not persist measures how much the
+2. **What the moving scene explains is taken out.** A slow pan, a camera rotating a few
+   degrees, periodic facades and edges parallel to the motion (the aperture problem) all
+   keep scene gradients in place for more than half of the frames, so the plain median
+   keeps them too. Where the camera moves, consecutive kept frames are registered
+   (Shi-Tomasi corners, pyramidal Lucas-Kanade, RANSAC homography: the overlay's corners do
+   not move and are rejected as outliers), each shot's gradients are medianed in the
+   scene's coordinates (the overlay smears out there) and that scene median, warped back
+   into every frame, predicts how much of the image-coordinate median the scene alone
+   accounts for. The overlay evidence is the median minus that prediction. Shots that
+   moved less than ``min_shift`` px have no usable model and predict nothing: their content
+   must move on its own (water, crowds, traffic) or the clip is refused below.
+3. **Persistence.** ``E = |median(g) - prediction|`` and ``R = E / mean(|g|)``: ``R`` is
+   near 1 where an unexplained gradient never changed and near 0 where it came and went.
+4. **Too static to tell.** Of the *textured* pixels (mean ``|g|`` above ``abs_floor``)
+   outside the detected overlay, the fraction that is not persistent measures how much the
    content moved. Below ``min_motion`` (static camera over a static scene, a still image
    repeated, a surveillance view where only a few people walk) every edge persists and no
    pixel can be told apart from an overlay: :class:`InputError`. More videos of the same
-   source fix that (evidence is pooled: one median over the frames of all of them).
-4. **Threshold.** ``E`` above ``max(abs_floor, k * p99 of the background)``, where the
-   background level is taken from the pixels that are *not* persistent (``R`` low), so the
-   threshold adapts to how much the moving content leaks through the median (fast, busy
-   footage leaks more) without being raised by the overlay itself.
-5. **Edges to a solid region.** Morphological closing with a disc about 1% of the frame
+   source fix that (evidence is pooled: one median over the frames of all of them, so
+   each video's static background is out-voted by the others').
+5. **Threshold, with hysteresis.** Strong edges: ``E`` above ``max(abs_floor, k_background
+   * p99 of the background)``, the background being the busier half of the pixels that are
+   *not* persistent, so the threshold follows how much moving content leaks through the
+   median without being raised by the overlay itself. As in Canny, weaker persistent edges
+   (``k_weak``) count when their region also holds at least ``min_strong`` strong ones
+   (the faint outline of a timestamp box around its bright text).
+6. **Edges to a solid region.** Morphological closing with a disc about 1% of the frame
    diagonal joins the two sides of each stroke and neighbouring letters into one blob;
    holes are filled (a logo's interior is flat, so it has no edges of its own); components
-   smaller than ``min_area`` of the frame are dropped; components whose persistent edges
-   all run in one direction are dropped too: a straight scene edge parallel to a pure pan
-   keeps its gradient (the aperture problem) while logos and letters have edges in every
-   direction. Finally a safety margin of ``margin`` px (inpainting needs the whole
-   anti-aliased fringe, not most of it).
+   smaller than ``min_area`` of the frame are dropped, and so are components whose
+   persistent edges all run in one direction (what is left of a straight scene edge along
+   the motion; logos and letters have edges in every direction). Finally a safety margin of
+   ``margin`` px (inpainting needs the whole anti-aliased fringe, not most of it).
+
+Detection works on luminance: an overlay whose colour differs from the content only in hue
+is not seen (a known limit; white, black and light overlays are the common case).
 
 OpenCV does the gradients, morphology and connected components; SciPy fills holes; NumPy
 the medians. Analysis runs at most ``analysis_max_side`` px on the long side (the per-frame
@@ -155,6 +170,7 @@ class _Evidence:
         self.thumbs: list[np.ndarray] = []
         self.greys: list[np.ndarray] = []
         self.video: list[object] = []
+        self.shot = np.zeros(0, int)  # shot id per kept frame, set by camera()
         self.sampled = 0
 
     def add(self, frame: np.ndarray, source: object = None) -> None:
@@ -221,6 +237,9 @@ class _Evidence:
                 shot_start, cur = i, np.eye(3)
             models[i] = cur.copy()
         shots.append((shot_start, n))
+        self.shot = np.zeros(n, int)
+        for s_id, (a, b) in enumerate(shots):
+            self.shot[a:b] = s_id
         h, w = self.greys[0].shape
         corners = np.array([[0, 0, 1], [w, 0, 1], [0, h, 1], [w, h, 1], [w / 2, h / 2, 1]], float).T
         for a, b in shots:
@@ -255,8 +274,7 @@ class _Evidence:
                 i += 1
                 continue
             j = i
-            while j + 1 < n and models[j + 1] is not None and self.video[j + 1] == self.video[i] \
-                    and not np.allclose(models[j + 1], np.eye(3)):
+            while j + 1 < n and models[j + 1] is not None and self.shot[j + 1] == self.shot[i]:
                 j += 1
             idx = range(i, j + 1)
             # The shot's canvas: the union of what its frames saw (capped at 3x the frame),
