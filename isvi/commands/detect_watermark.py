@@ -26,8 +26,8 @@ def register(subparsers) -> None:
     p.add_argument("--max-frames", type=int, default=60, metavar="N",
                    help="frames sampled per video, spread over it (default 60)")
     p.add_argument("--margin", type=int, default=3, metavar="PX", help="safety margin around the overlay (default 3)")
-    p.add_argument("--min-confidence", type=float, default=0.3, metavar="X",
-                   help="refuse to write a mask less confident than this, in [0, 1] (default 0.3)")
+    p.add_argument("--min-confidence", type=float, default=0.6, metavar="X",
+                   help="refuse to write a mask less confident than this, in [0, 1] (default 0.6)")
     p.set_defaults(func=run)
 
 
