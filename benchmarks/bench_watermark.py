@@ -1,0 +1,94 @@
+"""Watermark-detection benchmark on the development clips (/work/shared/devset).
+
+For every clip (``<clip>/gt.mp4``) and every overlay kind (semi-transparent logo, text,
+timestamp box; see :func:`isvi.watermark_synth.overlay_watermark`) the overlay is burnt
+into the decoded frames in memory (no devset file is copied or written), the frames go
+through :func:`isvi.watermark.detect_static_overlay` exactly as ``isvi detect-watermark``
+feeds them (up to 60 frames spread over the clip), and the detected mask is scored
+against the overlay's footprint:
+
+- IoU;
+- coverage: fraction of the overlay's pixels inside the mask (target >= 95%);
+- near: fraction of the mask's pixels within 5 px of the overlay (target >= 80%);
+- confidence, seconds.
+
+A clip the detector refuses as too static prints ``refused`` (the expected answer for the
+static-camera clip). Results go to ``benchmarks/results/watermark.json``.
+
+    .venv/bin/python benchmarks/bench_watermark.py [--devset DIR] [--seeds 0 1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from isvi.video import VideoSource  # noqa: E402
+from isvi.watermark import detect_static_overlay, sample_indices  # noqa: E402
+from isvi.watermark_synth import KINDS, overlay_watermark  # noqa: E402
+from isvi_models.errors import InputError  # noqa: E402
+
+
+def score(mask: np.ndarray, overlay: np.ndarray, tol: int = 5) -> dict:
+    import cv2
+
+    inter = float((mask & overlay).sum())
+    union = float((mask | overlay).sum())
+    # Distance of every pixel to the nearest overlay pixel.
+    dist = cv2.distanceTransform((~overlay).astype(np.uint8), cv2.DIST_L2, 5)
+    return {
+        "iou": inter / union if union else 1.0,
+        "coverage": inter / float(overlay.sum()),
+        "near": float((dist[mask] <= tol).mean()) if mask.any() else 0.0,
+        "mask_frac": float(mask.mean()),
+    }
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--devset", type=Path, default=Path("/work/shared/devset"))
+    ap.add_argument("--seeds", type=int, nargs="+", default=[0])
+    ap.add_argument("--max-frames", type=int, default=60)
+    ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "watermark.json")
+    args = ap.parse_args(argv)
+
+    rows = []
+    clips = sorted(p.parent for p in args.devset.glob("*/gt.mp4"))
+    print(f"{'clip':20s} {'kind':9s} {'seed':>4s} {'IoU':>6s} {'cover':>6s} {'near5':>6s} {'conf':>5s} {'sec':>5s}")
+    for clip in clips:
+        with VideoSource(clip / "gt.mp4") as src:
+            idx = sample_indices(src.info.frames, args.max_frames)
+            frames = np.stack([src.read(i, i + 1)[0] for i in idx])
+        for kind in KINDS:
+            for seed in args.seeds:
+                marked, overlay = overlay_watermark(frames, kind, seed)
+                t0 = time.perf_counter()
+                row = {"clip": clip.name, "kind": kind, "seed": seed, "frames": len(frames)}
+                try:
+                    est = detect_static_overlay(marked, sources=[clip.name])
+                except InputError as exc:
+                    row.update(refused=str(exc), seconds=time.perf_counter() - t0)
+                    print(f"{clip.name:20s} {kind:9s} {seed:4d}  refused: {exc.problem[:70]}")
+                    rows.append(row)
+                    continue
+                row.update(score(est.mask, overlay), confidence=est.confidence, motion=est.motion,
+                           contrast=est.contrast, seconds=time.perf_counter() - t0, frames_used=est.frames_used)
+                rows.append(row)
+                print(f"{clip.name:20s} {kind:9s} {seed:4d} {row['iou']:6.3f} {row['coverage']:6.3f} "
+                      f"{row['near']:6.3f} {row['confidence']:5.2f} {row['seconds']:5.2f}")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(rows, indent=1) + "\n")
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
