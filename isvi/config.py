@@ -1,0 +1,87 @@
+"""The one configuration model of an inpainting job, shared by ``isvi inpaint`` and the batch flow.
+
+Precedence (highest first): command-line option > ``--config job.toml`` > the defaults here.
+Field names are the long option names with ``-`` replaced by ``_``; units are in the names.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from fractions import Fraction
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from isvi_models.errors import InputError
+
+
+class InpaintConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # masks
+    mask: str | None = Field(None, description="mask image, folder of masks, mask video, or 'auto'")
+    box: tuple[str, ...] = Field((), description="X,Y,W,H rectangles (pixels, or fractions with a '.')")
+    dilate_px: int = Field(4, ge=0, le=64, description="grow the hole by this many pixels (full resolution)")
+    # working region and size
+    max_side: int = Field(960, ge=64, le=8192, description="longest side of the working frames")
+    roi: bool = Field(True, description="work on a crop around the hole instead of the whole frame")
+    roi_margin_px: int = Field(64, ge=8, le=4096, description="context kept around the hole (pixels; at least the hole's size is kept)")
+    window_frames: int = Field(48, ge=4, le=2000, description="frames processed together (memory bound)")
+    overlap_frames: int = Field(8, ge=1, le=500, description="frames shared by consecutive windows")
+    # method
+    flow_preset: Literal["ultrafast", "fast", "medium"] = "medium"
+    flow_dilate_px: int = Field(12, ge=0, le=64, description="extra growth of the flow hole (working pixels)")
+    consistency_px: float = Field(100.0, gt=0, le=1000, description="forward-backward error (px) above which a step is rejected")
+    alpha: float = Field(0.5, gt=0, le=100, description="temperature of the exp(-error/alpha) fusion weights")
+    spatial_fill: Literal["telea", "ns", "biharmonic"] = "telea"
+    flow_completion: Literal["laplace", "igfc"] = "laplace"
+    style_fusion: Literal["none", "asfn"] = "none"
+    models: Path | None = Field(None, description="folder with igfc.onnx / asfn.onnx for the learned stages")
+    # output
+    codec: Literal["h264", "ffv1"] = "h264"
+    crf: int = Field(18, ge=0, le=51, description="H.264 constant rate factor (0 = lossless, 51 = worst)")
+    preset: Literal["ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower",
+                    "veryslow"] = "medium"
+    fps: str = Field("25", description="frame rate of a frame-folder input, e.g. 25 or 30000/1001")
+    overwrite: bool = False
+    quiet: bool = False
+
+    @field_validator("fps")
+    @classmethod
+    def _rational_fps(cls, v: str) -> str:
+        try:
+            f = Fraction(str(v))
+        except (ValueError, ZeroDivisionError):
+            raise ValueError("must be a number or a ratio like 30000/1001") from None
+        if not 0 < f <= 1000:
+            raise ValueError("must be in (0, 1000]")
+        return str(f)
+
+    @field_validator("overlap_frames")
+    @classmethod
+    def _overlap_below_window(cls, v: int, info) -> int:
+        window = info.data.get("window_frames")
+        if window is not None and 2 * v >= window:
+            raise ValueError(f"must be less than half of window_frames ({window})")
+        return v
+
+    @property
+    def fps_fraction(self) -> Fraction:
+        return Fraction(self.fps)
+
+    @classmethod
+    def resolve(cls, config_file: str | Path | None = None, **overrides: Any) -> "InpaintConfig":
+        """Defaults, then the TOML file's values, then non-None ``overrides`` (the CLI's)."""
+        values: dict[str, Any] = {}
+        if config_file is not None:
+            path = Path(config_file)
+            try:
+                values.update(tomllib.loads(path.read_text()))
+            except FileNotFoundError:
+                raise InputError(path, "config file does not exist") from None
+            except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+                raise InputError(path, f"is not valid TOML ({exc})") from None
+            values = {k.replace("-", "_"): v for k, v in values.items()}
+        values.update({k: v for k, v in overrides.items() if v is not None and v != ()})
+        return cls(**values)

@@ -1,0 +1,155 @@
+"""Hole masks from the forms users have: one image, a folder of images, a mask video, boxes.
+
+A mask is non-zero where content must be removed. Every source is checked against the
+video (size, frame count) before any work starts, and reports which frames have a hole,
+so an empty mask copies the video through and a mask covering everything is refused.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from isvi.video import IMAGE_EXTENSIONS, VideoInfo, VideoSource, list_frame_files, read_image
+from isvi_models.errors import ConfigError, InputError
+from isvi_models.ops.masks import dilate_holes  # noqa: F401  (re-exported for callers of isvi.masks)
+
+
+@dataclass(frozen=True)
+class Box:
+    """A rectangle in pixels, or in fractions of width/height when ``fractional``."""
+
+    x: float
+    y: float
+    w: float
+    h: float
+    fractional: bool = False
+
+    def to_pixels(self, width: int, height: int) -> tuple[int, int, int, int]:
+        """Integer (x0, y0, x1, y1) clipped to the frame; fractions round outward."""
+        if self.fractional:
+            x0, y0 = int(np.floor(self.x * width)), int(np.floor(self.y * height))
+            x1 = int(np.ceil((self.x + self.w) * width))
+            y1 = int(np.ceil((self.y + self.h) * height))
+        else:
+            x0, y0 = int(self.x), int(self.y)
+            x1, y1 = x0 + int(self.w), y0 + int(self.h)
+        return max(0, x0), max(0, y0), min(width, x1), min(height, y1)
+
+
+def parse_box(spec: str) -> Box:
+    """Parse ``X,Y,W,H``: integers are pixels; numbers in [0, 1] with a decimal point are fractions."""
+    parts = [p.strip() for p in spec.split(",")]
+    if len(parts) != 4:
+        raise ConfigError(f"box: expected X,Y,W,H, got {spec!r}")
+    try:
+        values = [float(p) for p in parts]
+    except ValueError:
+        raise ConfigError(f"box: X,Y,W,H must be numbers, got {spec!r}") from None
+    fractional = any("." in p for p in parts)
+    if fractional:
+        if not all(0.0 <= v <= 1.0 for v in values):
+            raise ConfigError(f"box: fractional boxes need values in [0, 1], got {spec!r}")
+    elif not all(v.is_integer() and v >= 0 for v in values):
+        raise ConfigError(f"box: pixel boxes need non-negative integers, got {spec!r}")
+    if values[2] <= 0 or values[3] <= 0:
+        raise ConfigError(f"box: width and height must be positive, got {spec!r}")
+    return Box(*values, fractional=fractional)
+
+
+def boxes_mask(boxes: list[Box], width: int, height: int) -> np.ndarray:
+    mask = np.zeros((height, width), bool)
+    for box in boxes:
+        x0, y0, x1, y1 = box.to_pixels(width, height)
+        mask[y0:y1, x0:x1] = True
+    return mask
+
+
+def _as_hole(img: np.ndarray) -> np.ndarray:
+    return (img > 0) if img.ndim == 2 else (img > 0).any(axis=-1)
+
+
+class MaskSource:
+    """Per-frame boolean holes at the video's size: ``read(start, stop) -> (n, H, W)``."""
+
+    def __init__(self, info: VideoInfo, *, static: np.ndarray | None = None, files: list[Path] | None = None,
+                 video: VideoSource | None = None, boxes: np.ndarray | None = None, path: Path | None = None):
+        self.info, self.path = info, path
+        self._static, self._files, self._video = static, files, video
+        self._boxes = boxes if boxes is not None else np.zeros((info.height, info.width), bool)
+
+    def read(self, start: int, stop: int) -> np.ndarray:
+        n = max(0, min(stop, self.info.frames) - start)
+        shape = (self.info.height, self.info.width)
+        if self._static is not None:
+            holes = np.broadcast_to(self._static, (n, *shape)).copy()
+        elif self._files is not None:
+            holes = np.stack([self._load(p) for p in self._files[start:start + n]]) if n else np.zeros((0, *shape), bool)
+        elif self._video is not None:
+            holes = _as_hole(self._video.read(start, start + n))
+        else:
+            holes = np.zeros((n, *shape), bool)
+        return holes | self._boxes
+
+    def _load(self, path: Path) -> np.ndarray:
+        import cv2
+
+        hole = _as_hole(read_image(path, cv2.IMREAD_UNCHANGED))
+        self._check_size(path, hole.shape)
+        return hole
+
+    def _check_size(self, path: Path, shape: tuple[int, ...]) -> None:
+        if tuple(shape[:2]) != (self.info.height, self.info.width):
+            raise InputError(path, f"mask is {shape[1]}x{shape[0]} but the video is "
+                                   f"{self.info.width}x{self.info.height}")
+
+    @property
+    def is_static(self) -> bool:
+        """True when every frame has the same hole (a logo or watermark)."""
+        return self._files is None and self._video is None
+
+    def coverage(self, chunk: int = 64) -> np.ndarray:
+        """Fraction of hole pixels per frame; reads the whole mask once (masks are small)."""
+        if self.is_static:
+            frac = float(self.read(0, 1).mean()) if self.info.frames else 0.0
+            return np.full(self.info.frames, frac)
+        out = []
+        for s in range(0, self.info.frames, chunk):
+            out.append(self.read(s, s + chunk).reshape(min(chunk, self.info.frames - s), -1).mean(axis=1))
+        return np.concatenate(out) if out else np.zeros(0)
+
+
+def open_mask(spec: str | os.PathLike | None, boxes: list[Box], info: VideoInfo) -> MaskSource:
+    """Open the user's mask (image, folder, video or none) plus boxes, checked against ``info``."""
+    box_mask = boxes_mask(boxes, info.width, info.height) if boxes else None
+    if spec is None:
+        if box_mask is None:
+            raise ConfigError("mask: give --mask or at least one --box")
+        return MaskSource(info, static=box_mask)
+    path = Path(spec)
+    if not path.exists():
+        raise InputError(path, "mask file or folder does not exist")
+    if path.is_dir():
+        files = list_frame_files(path)
+        if len(files) != info.frames:
+            raise InputError(path, f"has {len(files)} mask images but the video has {info.frames} frames")
+        src = MaskSource(info, files=files, boxes=box_mask, path=path)
+        src._load(files[0])  # size check up front, before any work
+        return src
+    if path.suffix.lower() in IMAGE_EXTENSIONS:
+        import cv2
+
+        img = read_image(path, cv2.IMREAD_UNCHANGED)
+        src = MaskSource(info, static=_as_hole(img), boxes=box_mask, path=path)
+        src._check_size(path, img.shape)
+        return src
+    video = VideoSource(path)
+    if (video.info.width, video.info.height) != (info.width, info.height):
+        raise InputError(path, f"mask video is {video.info.width}x{video.info.height} but the video is "
+                               f"{info.width}x{info.height}")
+    if video.info.frames != info.frames:
+        raise InputError(path, f"mask video has {video.info.frames} frames but the video has {info.frames}")
+    return MaskSource(info, video=video, boxes=box_mask, path=path)

@@ -1,0 +1,323 @@
+"""Reading and writing videos and frame folders.
+
+Decoding uses decord (the maintained ``decord2`` build, FFmpeg 8) because it reads any
+container FFmpeg reads and batches sequential frames quickly; PyAV probes the container
+for the exact rational frame rate and the audio/subtitle streams decord does not expose,
+and encodes (libx264, ffv1) and stream-copies audio and subtitles, which OpenCV cannot.
+
+Outputs are written under a temporary name beside the destination and renamed only when
+complete, so a failed or interrupted run never leaves a half-written file behind.
+"""
+
+from __future__ import annotations
+
+import heapq
+import logging
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+
+from isvi_models.errors import ConfigError, InputError
+
+log = logging.getLogger("isvi.video")
+
+IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
+LOSSLESS_CONTAINERS = (".mkv", ".avi", ".nut")
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    """What a consumer needs to know about an input before reading pixels."""
+
+    path: Path
+    frames: int
+    width: int
+    height: int
+    fps: Fraction
+    is_folder: bool = False
+    extra_streams: tuple[str, ...] = field(default=())  # e.g. ("audio:aac", "subtitle:mov_text")
+
+
+def list_frame_files(folder: Path) -> list[Path]:
+    """Image files of a frame folder in lexical order (00000.png, 00001.png, ...)."""
+    return sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_EXTENSIONS and p.is_file())
+
+
+def read_image(path: Path, flags: int | None = None) -> np.ndarray:
+    """Read an image file as uint8 RGB (or grey with ``flags=cv2.IMREAD_GRAYSCALE``)."""
+    import cv2
+
+    img = cv2.imread(str(path), cv2.IMREAD_COLOR if flags is None else flags)
+    if img is None:
+        raise InputError(path, "cannot be read as an image")
+    return img if img.ndim == 2 else cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
+
+
+class VideoSource:
+    """Random-access reader over a video file or a folder of frames, yielding uint8 RGB."""
+
+    def __init__(self, path: str | os.PathLike, folder_fps: Fraction = Fraction(25)):
+        self.path = Path(path)
+        if not self.path.exists():
+            raise InputError(self.path, "no such file or folder")
+        self._reader = None
+        self._files: list[Path] = []
+        if self.path.is_dir():
+            self.info = self._probe_folder(folder_fps)
+        else:
+            self.info = self._probe_file()
+
+    # -- probing -----------------------------------------------------------------
+    def _probe_folder(self, fps: Fraction) -> VideoInfo:
+        self._files = list_frame_files(self.path)
+        if not self._files:
+            raise InputError(self.path, "folder holds no image frames (png, jpg, bmp, tif, webp)")
+        first = read_image(self._files[0])
+        h, w = first.shape[:2]
+        return VideoInfo(self.path, len(self._files), w, h, Fraction(fps), is_folder=True)
+
+    def _probe_file(self) -> VideoInfo:
+        import av
+        import decord
+
+        try:
+            with av.open(str(self.path)) as container:
+                vstreams = container.streams.video
+                if not vstreams:
+                    raise InputError(self.path, "has no video stream")
+                vs = vstreams[0]
+                rate = vs.average_rate or vs.guessed_rate or vs.base_rate
+                extra = tuple(
+                    f"{s.type}:{s.codec_context.name if s.codec_context else '?'}"
+                    for s in container.streams
+                    if s.type in ("audio", "subtitle")
+                )
+        except InputError:
+            raise
+        except (av.error.FFmpegError, UnicodeDecodeError, ValueError) as exc:
+            raise InputError(self.path, f"is not a readable video ({exc.__class__.__name__}: {exc})") from None
+        try:
+            self._reader = decord.VideoReader(str(self.path), ctx=decord.cpu(0), num_threads=0)
+        except Exception as exc:  # decord raises its own DECORDError and RuntimeError
+            raise InputError(self.path, f"is not a readable video ({exc})".splitlines()[0]) from None
+        n = len(self._reader)
+        if n == 0:
+            raise InputError(self.path, "has zero video frames")
+        h, w = self._reader[0].shape[:2]
+        self._reader.seek(0)
+        if rate is None:
+            rate = Fraction(self._reader.get_avg_fps()).limit_denominator(1001)
+        return VideoInfo(self.path, n, w, h, Fraction(rate), extra_streams=extra)
+
+    # -- reading -----------------------------------------------------------------
+    def read(self, start: int, stop: int) -> np.ndarray:
+        """Frames ``[start, stop)`` as uint8 (n, H, W, 3) RGB."""
+        start, stop = max(0, start), min(stop, self.info.frames)
+        if stop <= start:
+            return np.zeros((0, self.info.height, self.info.width, 3), np.uint8)
+        if self._files:
+            frames = [read_image(p) for p in self._files[start:stop]]
+            for p, f in zip(self._files[start:stop], frames):
+                if f.shape[:2] != (self.info.height, self.info.width):
+                    raise InputError(p, f"frame is {f.shape[1]}x{f.shape[0]}, the first frame is "
+                                        f"{self.info.width}x{self.info.height}")
+            return np.stack(frames)
+        try:
+            return self._reader.get_batch(list(range(start, stop))).asnumpy()
+        except Exception as exc:
+            raise InputError(self.path, f"decoding frames {start}-{stop - 1} failed ({exc})".splitlines()[0]) from None
+
+    def close(self) -> None:
+        self._reader = None
+
+    def __enter__(self) -> "VideoSource":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def read_video(path: str | os.PathLike, folder_fps: Fraction = Fraction(25)) -> tuple[np.ndarray, VideoInfo]:
+    """Whole video (or frame folder) in memory: for short clips, tests and benchmarks."""
+    with VideoSource(path, folder_fps) as src:
+        return src.read(0, src.info.frames), src.info
+
+
+# ---------------------------------------------------------------------------------
+# Writing
+# ---------------------------------------------------------------------------------
+def _tmp_sibling(dest: Path, suffix: str = "") -> Path:
+    fd, name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=f".part{suffix}", dir=dest.parent)
+    os.close(fd)
+    os.unlink(name)
+    return Path(name)
+
+
+def replace_path(tmp: Path, dest: Path) -> None:
+    """Move a finished ``tmp`` onto ``dest``; an existing folder is moved aside first."""
+    if dest.is_dir() and not dest.is_symlink():
+        old = _tmp_sibling(dest, ".old")
+        os.replace(dest, old)
+        os.replace(tmp, dest)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.replace(tmp, dest)
+
+
+class FrameWriter:
+    """Writes frames incrementally to a video file or a PNG folder, atomically.
+
+    ``write`` may be called many times (bounded memory for long videos); ``commit``
+    finalises (muxing the source's audio and subtitle streams for video outputs) and
+    renames onto ``dest``; ``abort`` removes everything written so far.
+    """
+
+    def __init__(self, dest: str | os.PathLike, info: VideoInfo, *, codec: str = "h264", crf: int = 18,
+                 preset: str = "medium", copy_streams_from: Path | None = None):
+        self.dest = Path(dest)
+        self.info = info
+        self.count = 0
+        self.copy_from = copy_streams_from
+        self.is_folder = self.dest.suffix == ""
+        if not self.dest.parent.exists():
+            raise InputError(self.dest.parent, "output folder does not exist")
+        if self.is_folder:
+            self._tmp = _tmp_sibling(self.dest)
+            self._tmp.mkdir()
+            self._container = None
+            return
+        if codec == "ffv1" and self.dest.suffix.lower() not in LOSSLESS_CONTAINERS:
+            raise ConfigError(f"codec: ffv1 needs a .mkv, .avi or .nut output, not {self.dest.suffix}")
+        import av
+
+        self._tmp = _tmp_sibling(self.dest, ".video" + self.dest.suffix)
+        self._container = av.open(str(self._tmp), "w")
+        if codec == "h264":
+            stream = self._container.add_stream("libx264", rate=info.fps)
+            even = info.width % 2 == 0 and info.height % 2 == 0
+            stream.pix_fmt = "yuv420p" if even else "yuv444p"
+            stream.options = {"crf": str(crf), "preset": preset}
+        elif codec == "ffv1":
+            stream = self._container.add_stream("ffv1", rate=info.fps)
+            stream.pix_fmt = "bgr0"  # packed RGB: bit-exact round trip of the RGB frames
+        else:
+            raise ConfigError(f"codec: must be 'h264' or 'ffv1', got {codec!r}")
+        stream.width, stream.height = info.width, info.height
+        stream.time_base = 1 / Fraction(info.fps)
+        self._stream = stream
+
+    def write(self, frames: np.ndarray) -> None:
+        """Append uint8 RGB frames (n, H, W, 3)."""
+        import cv2
+
+        for frame in frames:
+            if self._container is None:
+                path = self._tmp / f"{self.count:05d}.png"
+                if not cv2.imwrite(str(path), cv2.cvtColor(frame, cv2.COLOR_RGB2BGR)):
+                    raise InputError(path, "could not be written")
+            else:
+                import av
+
+                vf = av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format="rgb24")
+                vf.pts = self.count
+                for packet in self._stream.encode(vf):
+                    self._container.mux(packet)
+            self.count += 1
+
+    def commit(self) -> Path:
+        if self._container is not None:
+            for packet in self._stream.encode():
+                self._container.mux(packet)
+            self._container.close()
+            self._container = None
+            final_tmp = _tmp_sibling(self.dest, self.dest.suffix)
+            try:
+                _mux_with_streams(self._tmp, self.copy_from, final_tmp)
+            finally:
+                self._tmp.unlink(missing_ok=True)
+            self._tmp = final_tmp
+        replace_path(self._tmp, self.dest)
+        return self.dest
+
+    def abort(self) -> None:
+        if self._container is not None:
+            try:
+                self._container.close()
+            except Exception:  # closing a broken encoder must not hide the original error
+                pass
+            self._container = None
+        if self._tmp.is_dir():
+            shutil.rmtree(self._tmp, ignore_errors=True)
+        else:
+            self._tmp.unlink(missing_ok=True)
+
+    def __enter__(self) -> "FrameWriter":
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is not None:
+            self.abort()
+
+
+def _packets(container, streams, offset_s: float):
+    """Demuxed packets of ``streams`` (one container, file order) as (time_s, seq, packet).
+
+    Timestamps are shifted by ``-offset_s``. One demux pass per container: two generators
+    over the same container would fight over its read position.
+    """
+    shifts = {s.index: int(round(offset_s / s.time_base)) if s.time_base else 0 for s in streams}
+    for seq, packet in enumerate(container.demux(list(streams))):
+        if packet.dts is None and packet.pts is None:
+            continue  # flush packet
+        shift = shifts[packet.stream.index]
+        if packet.pts is not None:
+            packet.pts -= shift
+        if packet.dts is not None:
+            packet.dts -= shift
+        if shift and packet.pts is not None and packet.pts < 0:
+            continue  # copied audio from before the first video frame
+        ts = packet.dts if packet.dts is not None else packet.pts
+        yield float(ts * packet.time_base), seq, packet
+
+
+def _mux_with_streams(video_path: Path, source: Path | None, out_path: Path) -> None:
+    """Copy the encoded video plus the source's audio and subtitle streams into ``out_path``.
+
+    Timestamps of the copied streams are shifted by the source video's start time, since
+    the encoded video starts at zero; packets are interleaved by time. A stream that the
+    output container cannot hold is reported and skipped, never silently dropped.
+    """
+    import av
+
+    with av.open(str(video_path)) as vin, av.open(str(out_path), "w") as out:
+        mapping = {(0, vin.streams.video[0].index): out.add_stream_from_template(vin.streams.video[0])}
+        src, copied, offset = None, [], 0.0
+        if source is not None and not source.is_dir():
+            src = av.open(str(source))
+            sv = src.streams.video[0] if src.streams.video else None
+            offset = float(sv.start_time * sv.time_base) if sv is not None and sv.start_time else 0.0
+            for s in src.streams:
+                if s.type not in ("audio", "subtitle"):
+                    continue
+                try:
+                    mapping[(1, s.index)] = out.add_stream_from_template(s)
+                    copied.append(s)
+                except (av.error.FFmpegError, ValueError) as exc:
+                    log.warning("%s: %s stream #%d (%s) cannot be stored in %s and is not copied (%s); "
+                                "use a .mkv output to keep it", source, s.type, s.index,
+                                s.codec_context.name, out_path.suffix, exc)
+        try:
+            iters = [((t, 0, seq, p) for t, seq, p in _packets(vin, [vin.streams.video[0]], 0.0))]
+            if copied:
+                iters.append(((t, 1, seq, p) for t, seq, p in _packets(src, copied, offset)))
+            for _, k, _, packet in heapq.merge(*iters, key=lambda item: item[:3]):
+                packet.stream = mapping[(k, packet.stream.index)]
+                out.mux(packet)
+        finally:
+            if src is not None:
+                src.close()

@@ -1,0 +1,154 @@
+"""Flow-guided propagation of gradients into the hole (ISVI §1.3, after FGVC).
+
+For every hole position of frame t the completed flow is followed to frame t-1 (and, in
+a second pass, to t+1). If it lands on a known position there, that is its source; if it
+lands in that frame's hole, it inherits the source already traced for the landing
+position plus the sub-pixel residual. So each position ends up with the *nearest* frame
+in each direction where its content is visible, and the gradients are sampled there once
+(no blur from repeated resampling). Each step is checked by the round trip through the
+reverse flow: steps with an error above ``consistency_px`` are rejected, and the error
+along the chain (its running maximum) weights the two candidates by exp(-error / alpha).
+
+Vectorised over the hole pixels of a frame; the only Python loop is over frames, which
+is inherent: frame t's sources depend on frame t-1's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from isvi_models.errors import check_shape
+
+
+@dataclass
+class Sources:
+    """Traced sources of hole positions for one direction; ``t`` is -1 where none was found."""
+
+    t: np.ndarray  # (T, H, W) int32
+    y: np.ndarray  # (T, H, W) float32
+    x: np.ndarray  # (T, H, W) float32
+    err: np.ndarray  # (T, H, W) float32, running max of round-trip errors along the chain
+
+
+def _bilinear(field: np.ndarray, y: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Sample (H, W, C) at float positions (clamped to the frame) with bilinear weights."""
+    h, w = field.shape[:2]
+    y = np.clip(y, 0, h - 1)
+    x = np.clip(x, 0, w - 1)
+    y0 = np.minimum(np.floor(y).astype(np.int64), h - 2 if h > 1 else 0)
+    x0 = np.minimum(np.floor(x).astype(np.int64), w - 2 if w > 1 else 0)
+    y1, x1 = np.minimum(y0 + 1, h - 1), np.minimum(x0 + 1, w - 1)
+    ay, ax = (y - y0)[:, None], (x - x0)[:, None]
+    return ((1 - ay) * ((1 - ax) * field[y0, x0] + ax * field[y0, x1])
+            + ay * ((1 - ax) * field[y1, x0] + ax * field[y1, x1]))
+
+
+def _bilinear_known(stack: np.ndarray, known: np.ndarray, t: np.ndarray, y: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Bilinear sample of (T, H, W, C) that ignores unknown corners (weights renormalised).
+
+    Positions come from a known nearest pixel, so at least one corner has weight >= 1/4.
+    """
+    h, w = stack.shape[1:3]
+    y0 = np.clip(np.floor(y).astype(np.int64), 0, h - 2)
+    x0 = np.clip(np.floor(x).astype(np.int64), 0, w - 2)
+    ay, ax = y - y0, x - x0
+    acc = np.zeros((t.size, stack.shape[3]), np.float64)
+    wsum = np.zeros(t.size, np.float64)
+    for dy, dx, wgt in ((0, 0, (1 - ay) * (1 - ax)), (0, 1, (1 - ay) * ax), (1, 0, ay * (1 - ax)), (1, 1, ay * ax)):
+        wk = wgt * known[t, y0 + dy, x0 + dx]
+        acc += wk[:, None] * stack[t, y0 + dy, x0 + dx]
+        wsum += wk
+    return (acc / np.maximum(wsum, 1e-12)[:, None]).astype(np.float32)
+
+
+def trace_sources(holes: np.ndarray, step_flows: np.ndarray, return_flows: np.ndarray, *, from_past: bool,
+                  consistency_px: float) -> Sources:
+    """Trace each hole position to its nearest visible position in one temporal direction.
+
+    Args:
+        holes: bool (T, H, W) gradient-hole positions.
+        step_flows: (T-1, H, W, 2). ``from_past``: backward flows F_{t+1->t} (index t-1 moves
+            frame t to t-1); otherwise forward flows F_{t->t+1} (index t moves t to t+1).
+        return_flows: the opposite flows, used for the round-trip check.
+    """
+    T, H, W = holes.shape
+    src = Sources(np.full((T, H, W), -1, np.int32), np.zeros((T, H, W), np.float32),
+                  np.zeros((T, H, W), np.float32), np.zeros((T, H, W), np.float32))
+    order = range(1, T) if from_past else range(T - 2, -1, -1)
+    for t in order:
+        ys, xs = np.nonzero(holes[t])
+        if ys.size == 0:
+            continue
+        nb = t - 1 if from_past else t + 1
+        k = t - 1 if from_past else t
+        f = step_flows[k][ys, xs]
+        qx, qy = xs + f[:, 0], ys + f[:, 1]
+        back = _bilinear(return_flows[k], qy, qx)
+        err = np.hypot(f[:, 0] + back[:, 0], f[:, 1] + back[:, 1])
+        ok = (qx >= 0) & (qx <= W - 2) & (qy >= 0) & (qy <= H - 2) & (err < consistency_px)
+        qyi = np.clip(np.rint(qy), 0, H - 1).astype(np.int64)
+        qxi = np.clip(np.rint(qx), 0, W - 1).astype(np.int64)
+        direct = ok & ~holes[nb, qyi, qxi]
+        chained = ok & ~direct & (src.t[nb, qyi, qxi] >= 0)
+        d = direct
+        src.t[t, ys[d], xs[d]] = nb
+        src.y[t, ys[d], xs[d]] = qy[d]
+        src.x[t, ys[d], xs[d]] = qx[d]
+        src.err[t, ys[d], xs[d]] = err[d]
+        c = chained
+        cy = src.y[nb, qyi[c], qxi[c]] + (qy[c] - qyi[c])
+        cx = src.x[nb, qyi[c], qxi[c]] + (qx[c] - qxi[c])
+        inside = (cx >= 0) & (cx <= W - 2) & (cy >= 0) & (cy <= H - 2)
+        cys, cxs = ys[c][inside], xs[c][inside]
+        src.t[t, cys, cxs] = src.t[nb, qyi[c], qxi[c]][inside]
+        src.y[t, cys, cxs] = cy[inside]
+        src.x[t, cys, cxs] = cx[inside]
+        src.err[t, cys, cxs] = np.maximum(err[c], src.err[nb, qyi[c], qxi[c]])[inside]
+    return src
+
+
+def propagate_gradients(gx: np.ndarray, gy: np.ndarray, holes: np.ndarray, flow_fwd: np.ndarray,
+                        flow_bwd: np.ndarray, *, consistency_px: float = 100.0,
+                        alpha: float = 0.5) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Fill gradients inside ``holes`` from the nearest frames where they are visible.
+
+    Args:
+        gx, gy: float32 (T, H, W, C) forward differences; values inside ``holes`` are ignored.
+        holes: bool (T, H, W) gradient-hole positions (see ``gradient_hole``).
+        flow_fwd: float32 (T-1, H, W, 2) completed flows t->t+1; flow_bwd: t+1->t.
+    Returns:
+        filled gx, gy (copies) and bool (T, H, W) of hole positions no frame could fill.
+    """
+    check_shape(gx, "T H W C", "gx")
+    T, H, W, C = gx.shape
+    check_shape(holes, f"{T} {H} {W}", "holes")
+    check_shape(flow_fwd, f"{T - 1} {H} {W} 2", "flow_fwd")
+    check_shape(flow_bwd, f"{T - 1} {H} {W} 2", "flow_bwd")
+    grads = np.concatenate([gx, gy], axis=-1)
+    known = ~holes
+    cands = []
+    for from_past in (True, False):
+        s = trace_sources(holes, flow_bwd if from_past else flow_fwd, flow_fwd if from_past else flow_bwd,
+                          from_past=from_past, consistency_px=consistency_px)
+        has = s.t >= 0
+        vals = np.zeros((int(has.sum()), 2 * C), np.float32)
+        if vals.size:
+            vals = _bilinear_known(grads, known, s.t[has], s.y[has], s.x[has])
+        cands.append((has, vals, s.err))
+    out = grads.copy()
+    (has_p, vals_p, err_p), (has_f, vals_f, err_f) = cands
+    wp = np.where(has_p, np.exp(-err_p / alpha), 0.0)
+    wf = np.where(has_f, np.exp(-err_f / alpha), 0.0)
+    any_ = has_p | has_f
+    tiny = any_ & (wp + wf < 1e-30)  # both weights underflowed: average what exists
+    wp[tiny], wf[tiny] = has_p[tiny], has_f[tiny]
+    norm = np.where(any_, wp + wf, 1.0)
+    acc = np.zeros((T, H, W, 2 * C), np.float32)
+    acc[has_p] += (wp[has_p] / norm[has_p])[:, None] * vals_p
+    acc[has_f] += (wf[has_f] / norm[has_f])[:, None] * vals_f
+    out[any_] = acc[any_]
+    out[holes & ~any_] = 0.0
+    missing = holes & ~any_
+    return out[..., :C], out[..., C:], missing
