@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import logging
 import os
 import tempfile
 import warnings
@@ -106,12 +107,19 @@ def _finish(proto: onnx.ModelProto, path: Path, props: dict[str, str]) -> Path:
 
 
 def _export(model: nn.Module, args: tuple, input_names, output_names, dynamic_shapes) -> onnx.ModelProto:
-    # The exporter prints progress lines and emits deprecation warnings from its own internals.
-    with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        program = torch.onnx.export(model, args, None, input_names=list(input_names),
-                                    output_names=list(output_names), opset_version=OPSET, dynamo=True,
-                                    dynamic_shapes=dynamic_shapes, external_data=False, verbose=False)
+    # The exporter prints progress lines, warns from its own internals and logs that torchvision
+    # ops are skipped (we use none); keep the CLI output to what concerns the user.
+    registration_log = logging.getLogger("torch.onnx._internal.exporter._registration")
+    level = registration_log.level
+    registration_log.setLevel(logging.ERROR)
+    try:
+        with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            program = torch.onnx.export(model, args, None, input_names=list(input_names),
+                                        output_names=list(output_names), opset_version=OPSET, dynamo=True,
+                                        dynamic_shapes=dynamic_shapes, external_data=False, verbose=False)
+    finally:
+        registration_log.setLevel(level)
     return program.model_proto
 
 
