@@ -1,0 +1,238 @@
+"""Per-video Zarr caches of stage outputs on any fsspec URL (local folder, ``file://``, ``s3://``).
+
+Layout under the cache root::
+
+    {root}/{video_id}/{group}/{stage}-{part}-{fp}.zarr            one stage output (a Zarr v3 group)
+    {root}/{video_id}/{group}/{stage}-{part}-{fp}.complete.json   its completion marker, written last
+
+``video_id`` identifies the source content (and mask), ``group`` is ``shot-NNNN`` (or
+``video`` for whole-video stages), ``part`` the window (``w0003``) and ``fp`` the stage
+fingerprint (:mod:`storage.keys`). Every stage output has exactly one writer, and frame
+arrays are chunked along time with writes that must cover whole chunks, so concurrent
+writers never share a chunk. A stage counts as done only when its marker exists and names
+its fingerprint; output without a marker (a killed writer) is recreated with ``mode="w"``.
+
+Credentials and endpoints never appear in configs: ``storage_options`` come from the
+``ISVI_STORAGE_OPTIONS`` environment variable (JSON), or for ``s3://`` from the usual AWS
+variables plus ``AWS_ENDPOINT_URL`` for S3-compatible servers.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+MARKER_SUFFIX = ".complete.json"
+
+
+@dataclass(frozen=True)
+class StageKey:
+    """Address of one stage output; small and picklable, so tasks pass it instead of arrays."""
+
+    video: str
+    group: str
+    stage: str
+    part: str
+    fp: str
+
+    @property
+    def name(self) -> str:
+        return f"{self.stage}-{self.part}-{self.fp}" if self.part else f"{self.stage}-{self.fp}"
+
+    @property
+    def relpath(self) -> str:
+        return f"{self.video}/{self.group}/{self.name}"
+
+
+def storage_options_from_env(url: str) -> dict[str, Any]:
+    """fsspec ``storage_options`` for ``url`` from the environment (never from configs)."""
+    raw = os.environ.get("ISVI_STORAGE_OPTIONS")
+    if raw:
+        return json.loads(raw)
+    if url.startswith(("s3://", "s3a://")):
+        opts: dict[str, Any] = {}
+        endpoint = os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")
+        if endpoint:
+            opts["client_kwargs"] = {"endpoint_url": endpoint,
+                                     "region_name": os.environ.get("AWS_DEFAULT_REGION", "us-east-1")}
+        return opts
+    return {}
+
+
+def is_local(url: str) -> bool:
+    return "://" not in url or url.startswith("file://")
+
+
+def local_path(url: str) -> Path:
+    return Path(url[len("file://"):] if url.startswith("file://") else url)
+
+
+def get_fs(url: str, storage_options: Mapping[str, Any] | None = None):
+    """(filesystem, path without protocol) for ``url``."""
+    import fsspec
+
+    if is_local(url):
+        return fsspec.filesystem("file", auto_mkdir=True), str(local_path(url).resolve())
+    opts = dict(storage_options_from_env(url) if storage_options is None else storage_options)
+    fs, path = fsspec.core.url_to_fs(url, **opts)
+    return fs, path
+
+
+def check_aligned(start: int, stop: int, chunk: int, length: int) -> None:
+    """Raise ``ValueError`` unless frames ``[start, stop)`` cover whole chunks of ``chunk`` frames."""
+    if start % chunk or (stop % chunk and stop != length):
+        raise ValueError(f"write of frames [{start}, {stop}) is not aligned with {chunk}-frame chunks "
+                         f"(array of {length} frames): concurrent writers could share a chunk")
+
+
+class ZarrCache:
+    """Stage outputs under one cache root URL. Cheap to construct; safe to pickle (holds only strings)."""
+
+    def __init__(self, url: str, storage_options: Mapping[str, Any] | None = None):
+        self.url = url.rstrip("/")
+        self.storage_options = dict(storage_options) if storage_options is not None else None
+        self._fs = None
+
+    # -- plumbing ---------------------------------------------------------------
+    @property
+    def fs(self):
+        if self._fs is None:
+            self._fs, self._root = get_fs(self.url, self.storage_options)
+        return self._fs
+
+    @property
+    def root(self) -> str:
+        self.fs  # noqa: B018  (resolves _root)
+        return self._root
+
+    def __getstate__(self) -> dict:
+        return {"url": self.url, "storage_options": self.storage_options, "_fs": None}
+
+    def _store(self, key: StageKey, read_only: bool = False):
+        import zarr
+
+        if is_local(self.url):
+            return zarr.storage.LocalStore(f"{self.root}/{key.relpath}.zarr", read_only=read_only)
+        opts = storage_options_from_env(self.url) if self.storage_options is None else self.storage_options
+        return zarr.storage.FsspecStore.from_url(f"{self.url}/{key.relpath}.zarr", storage_options=dict(opts),
+                                                 read_only=read_only)
+
+    def marker_path(self, key: StageKey) -> str:
+        return f"{self.root}/{key.relpath}{MARKER_SUFFIX}"
+
+    # -- markers ----------------------------------------------------------------
+    def is_complete(self, key: StageKey) -> bool:
+        """True when the marker exists and records this key's fingerprint."""
+        try:
+            info = json.loads(self.fs.cat_file(self.marker_path(key)))
+        except FileNotFoundError:
+            return False
+        except (OSError, ValueError):
+            return False  # unreadable marker: recompute rather than trust it
+        return info.get("fp") == key.fp
+
+    def marker(self, key: StageKey) -> dict[str, Any]:
+        return json.loads(self.fs.cat_file(self.marker_path(key)))
+
+    def mark_complete(self, key: StageKey, **info: Any) -> None:
+        """Write the completion marker in one put (local: tmp + rename), after all data."""
+        body = json.dumps({**asdict(key), "created": time.time(), **info}, sort_keys=True, default=str).encode()
+        path = self.marker_path(key)
+        if is_local(self.url):
+            p = Path(path)
+            p.parent.mkdir(parents=True, exist_ok=True)
+            tmp = p.with_name(f".{p.name}.{os.getpid()}.tmp")
+            tmp.write_bytes(body)
+            os.replace(tmp, p)
+        else:
+            self.fs.pipe_file(path, body)
+
+    # -- data -------------------------------------------------------------------
+    def create(self, key: StageKey, arrays: Mapping[str, tuple[tuple[int, ...], Any]], chunk_frames: int,
+               attrs: Mapping[str, Any] | None = None):
+        """Create (or recreate) a stage group with empty arrays ``name -> (shape, dtype)`` chunked by frames."""
+        import zarr
+
+        if self.is_complete(key):
+            raise ValueError(f"{key.relpath} is complete; refusing to overwrite it")
+        group = zarr.open_group(store=self._store(key), mode="w", zarr_format=3)
+        group.attrs.update(dict(attrs or {}))
+        dims = {3: ("t", "y", "x"), 4: ("t", "y", "x", "c")}
+        for name, (shape, dtype) in arrays.items():
+            chunks = (max(1, min(chunk_frames, shape[0] or 1)), *shape[1:])
+            chunks = tuple(max(1, c) for c in chunks)
+            group.create_array(name, shape=shape, chunks=chunks, dtype=dtype, fill_value=0,
+                               dimension_names=dims.get(len(shape)))
+        return group
+
+    def write_frames(self, group, name: str, start: int, data: np.ndarray) -> None:
+        """Write ``data`` at frames ``[start, start + len)``; the region must cover whole chunks."""
+        arr = group[name]
+        stop = start + data.shape[0]
+        check_aligned(start, stop, arr.chunks[0], arr.shape[0])
+        if data.shape[0]:
+            arr[start:stop] = data
+
+    def write(self, key: StageKey, arrays: Mapping[str, np.ndarray], chunk_frames: int,
+              attrs: Mapping[str, Any] | None = None, **marker_info: Any) -> None:
+        """Create the group, write whole arrays, then the marker."""
+        group = self.create(key, {k: (v.shape, v.dtype) for k, v in arrays.items()}, chunk_frames, attrs)
+        for name, value in arrays.items():
+            self.write_frames(group, name, 0, value)
+        self.mark_complete(key, shapes={k: list(v.shape) for k, v in arrays.items()}, **marker_info)
+
+    def open(self, key: StageKey):
+        import zarr
+
+        return zarr.open_group(store=self._store(key, read_only=True), mode="r", zarr_format=3)
+
+    def read(self, key: StageKey, names: Iterable[str] | None = None,
+             frames: slice = slice(None)) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+        """Arrays (optionally a frame range) and attrs of a complete stage output."""
+        from isvi_models.errors import StageError
+
+        if not self.is_complete(key):
+            raise StageError(f"{self.url}/{key.relpath}: stage output is not complete")
+        group = self.open(key)
+        names = list(names) if names is not None else [n for n, _ in group.arrays()]
+        return {n: group[n][frames] for n in names}, dict(group.attrs)
+
+    # -- listing and pruning ----------------------------------------------------
+    def ls(self) -> list[dict[str, Any]]:
+        """One row per stage output: video, group, stage, part, fp, complete."""
+        fs, root = self.fs, self.root
+        if not fs.exists(root):
+            return []
+        rows = []
+        done = {p[len(root) + 1:-len(MARKER_SUFFIX)] for p in fs.glob(f"{root}/*/*/*{MARKER_SUFFIX}")}
+        for p in sorted(fs.glob(f"{root}/*/*/*.zarr")):
+            rel = p[len(root) + 1:-len(".zarr")]
+            video, group, name = rel.split("/")
+            stage, _, rest = name.partition("-")
+            part, _, fp = rest.rpartition("-")
+            rows.append({"video": video, "group": group, "stage": stage, "part": part, "fp": fp,
+                         "complete": rel in done})
+        return rows
+
+    def clear(self, video: str | None = None, incomplete_only: bool = False) -> int:
+        """Remove one video's cache, all of it, or only outputs without a marker; returns outputs removed."""
+        fs, root = self.fs, self.root
+        rows = [r for r in self.ls() if video is None or r["video"] == video]
+        if incomplete_only:
+            rows = [r for r in rows if not r["complete"]]
+            for r in rows:
+                fs.rm(f"{root}/{r['video']}/{r['group']}/{r['stage']}-" + (f"{r['part']}-" if r["part"] else "")
+                      + f"{r['fp']}.zarr", recursive=True)
+            return len(rows)
+        targets = [f"{root}/{video}"] if video else [p for p in fs.ls(root, detail=False)] if fs.exists(root) else []
+        for t in targets:
+            if fs.exists(t):
+                fs.rm(t, recursive=True)
+        return len(rows)

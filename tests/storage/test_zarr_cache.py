@@ -1,0 +1,99 @@
+import json
+
+import numpy as np
+import pytest
+
+from isvi_models.errors import StageError
+from storage.zarr_cache import StageKey, ZarrCache, check_aligned
+
+KEY = StageKey("vid0", "shot-0000", "flow", "w0001", "0123456789abcdef")
+
+
+def roundtrip(cache: ZarrCache) -> None:
+    rng = np.random.default_rng(0)
+    frames = rng.integers(0, 255, (10, 6, 8, 3), dtype=np.uint8)
+    flow = rng.standard_normal((9, 6, 8, 2)).astype(np.float32)
+    assert not cache.is_complete(KEY)
+    cache.write(KEY, {"frames": frames, "flow_fwd": flow}, chunk_frames=4, attrs={"region": [0, 0, 8, 6]})
+    assert cache.is_complete(KEY)
+    got, attrs = cache.read(KEY)
+    np.testing.assert_array_equal(got["frames"], frames)
+    np.testing.assert_array_equal(got["flow_fwd"], flow)
+    assert attrs == {"region": [0, 0, 8, 6]}
+    part, _ = cache.read(KEY, ["frames"], slice(4, 8))
+    np.testing.assert_array_equal(part["frames"], frames[4:8])
+    assert cache.marker(KEY)["shapes"] == {"frames": [10, 6, 8, 3], "flow_fwd": [9, 6, 8, 2]}
+    assert cache.ls() == [{"video": "vid0", "group": "shot-0000", "stage": "flow", "part": "w0001",
+                           "fp": KEY.fp, "complete": True}]
+
+
+def unmarked_output_is_not_complete(cache: ZarrCache) -> None:
+    """A writer killed before its marker leaves data that counts as missing and is recreated."""
+    group = cache.create(KEY, {"frames": ((8, 2, 2, 3), np.uint8)}, chunk_frames=4)
+    cache.write_frames(group, "frames", 0, np.ones((4, 2, 2, 3), np.uint8))
+    assert not cache.is_complete(KEY)
+    assert cache.ls()[0]["complete"] is False
+    with pytest.raises(StageError):
+        cache.read(KEY)
+    assert cache.clear(incomplete_only=True) == 1 and cache.ls() == []
+    cache.write(KEY, {"frames": np.full((8, 2, 2, 3), 7, np.uint8)}, chunk_frames=4)
+    assert cache.read(KEY)[0]["frames"].min() == 7
+
+
+class TestZarrCacheLocal:
+    def test_roundtrip(self, tmp_path):
+        roundtrip(ZarrCache(str(tmp_path / "cache")))
+
+    def test_file_url(self, tmp_path):
+        roundtrip(ZarrCache(f"file://{tmp_path}/cache"))
+
+    def test_unmarked_output(self, tmp_path):
+        unmarked_output_is_not_complete(ZarrCache(str(tmp_path / "cache")))
+
+    def test_marker_with_other_fp_is_not_complete(self, tmp_path):
+        cache = ZarrCache(str(tmp_path))
+        cache.write(KEY, {"a": np.zeros((2, 1, 1), np.uint8)}, chunk_frames=2)
+        path = cache.marker_path(KEY)
+        info = json.loads(open(path).read())
+        info["fp"] = "something-else"
+        open(path, "w").write(json.dumps(info))
+        assert not cache.is_complete(KEY)
+
+    def test_complete_output_is_not_overwritten(self, tmp_path):
+        cache = ZarrCache(str(tmp_path))
+        cache.write(KEY, {"a": np.zeros((2, 1, 1), np.uint8)}, chunk_frames=2)
+        with pytest.raises(ValueError, match="complete"):
+            cache.write(KEY, {"a": np.ones((2, 1, 1), np.uint8)}, chunk_frames=2)
+
+    def test_misaligned_write_is_refused(self, tmp_path):
+        cache = ZarrCache(str(tmp_path))
+        group = cache.create(KEY, {"frames": ((10, 2, 2, 3), np.uint8)}, chunk_frames=4)
+        with pytest.raises(ValueError, match="not aligned"):
+            cache.write_frames(group, "frames", 2, np.zeros((4, 2, 2, 3), np.uint8))
+        cache.write_frames(group, "frames", 8, np.zeros((2, 2, 2, 3), np.uint8))  # the short last chunk
+
+    def test_clear_one_video(self, tmp_path):
+        cache = ZarrCache(str(tmp_path))
+        other = StageKey("vid1", "shot-0000", "decode", "", "f" * 16)
+        cache.write(KEY, {"a": np.zeros((2, 1, 1), np.uint8)}, chunk_frames=2)
+        cache.write(other, {"a": np.zeros((2, 1, 1), np.uint8)}, chunk_frames=2)
+        assert cache.clear("vid0") == 1
+        assert [r["video"] for r in cache.ls()] == ["vid1"]
+        assert cache.ls()[0]["stage"] == "decode" and cache.ls()[0]["part"] == ""
+
+
+def test_check_aligned():
+    check_aligned(0, 4, 4, 10)
+    check_aligned(8, 10, 4, 10)
+    with pytest.raises(ValueError):
+        check_aligned(4, 6, 4, 10)
+
+
+class TestZarrCacheS3:
+    """Against a real S3-compatible server on loopback (moto_server)."""
+
+    def test_roundtrip(self, s3_bucket):
+        roundtrip(ZarrCache(f"{s3_bucket}/cache"))
+
+    def test_unmarked_output(self, s3_bucket):
+        unmarked_output_is_not_complete(ZarrCache(f"{s3_bucket}/cache"))
