@@ -11,7 +11,6 @@ complete, so a failed or interrupted run never leaves a half-written file behind
 
 from __future__ import annotations
 
-import heapq
 import logging
 import os
 import shutil
@@ -195,7 +194,7 @@ class FrameWriter:
             raise ConfigError(f"codec: ffv1 needs a .mkv, .avi or .nut output, not {self.dest.suffix}")
         import av
 
-        self._tmp = _tmp_sibling(self.dest, ".video" + self.dest.suffix)
+        self._tmp = _tmp_sibling(self.dest, self.dest.suffix)
         self._container = av.open(str(self._tmp), "w")
         if codec == "h264":
             stream = self._container.add_stream("libx264", rate=info.fps)
@@ -210,6 +209,7 @@ class FrameWriter:
         stream.width, stream.height = info.width, info.height
         stream.time_base = 1 / Fraction(info.fps)
         self._stream = stream
+        self._copier = _StreamCopier(copy_streams_from, self._container) if copy_streams_from else None
 
     def write(self, frames: np.ndarray) -> None:
         """Append uint8 RGB frames (n, H, W, 3)."""
@@ -227,24 +227,25 @@ class FrameWriter:
                 vf.pts = self.count
                 for packet in self._stream.encode(vf):
                     self._container.mux(packet)
+                if self._copier is not None:  # keep audio interleaved with the video written so far
+                    self._copier.mux_until(float(self.count / Fraction(self.info.fps)))
             self.count += 1
 
     def commit(self) -> Path:
         if self._container is not None:
             for packet in self._stream.encode():
                 self._container.mux(packet)
+            if self._copier is not None:
+                self._copier.mux_until(float("inf"))
+                self._copier.close()
             self._container.close()
             self._container = None
-            final_tmp = _tmp_sibling(self.dest, self.dest.suffix)
-            try:
-                _mux_with_streams(self._tmp, self.copy_from, final_tmp)
-            finally:
-                self._tmp.unlink(missing_ok=True)
-            self._tmp = final_tmp
         replace_path(self._tmp, self.dest)
         return self.dest
 
     def abort(self) -> None:
+        if getattr(self, "_copier", None) is not None:
+            self._copier.close()
         if self._container is not None:
             try:
                 self._container.close()
@@ -264,60 +265,67 @@ class FrameWriter:
             self.abort()
 
 
-def _packets(container, streams, offset_s: float):
-    """Demuxed packets of ``streams`` (one container, file order) as (time_s, seq, packet).
+class _StreamCopier:
+    """Stream-copies the source's audio and subtitle packets into the output being written.
 
-    Timestamps are shifted by ``-offset_s``. One demux pass per container: two generators
-    over the same container would fight over its read position.
+    Timestamps are shifted by the source video's start time, since the encoded video starts
+    at zero; ``mux_until(t)`` writes the packets up to time t so the output stays
+    interleaved while the video is encoded. A stream the output container cannot hold is
+    reported and skipped, never silently dropped.
     """
-    shifts = {s.index: int(round(offset_s / s.time_base)) if s.time_base else 0 for s in streams}
-    for seq, packet in enumerate(container.demux(list(streams))):
-        if packet.dts is None and packet.pts is None:
-            continue  # flush packet
-        shift = shifts[packet.stream.index]
-        if packet.pts is not None:
-            packet.pts -= shift
-        if packet.dts is not None:
-            packet.dts -= shift
-        if shift and packet.pts is not None and packet.pts < 0:
-            continue  # copied audio from before the first video frame
-        ts = packet.dts if packet.dts is not None else packet.pts
-        yield float(ts * packet.time_base), seq, packet
 
+    def __init__(self, source: Path, out):
+        import av
 
-def _mux_with_streams(video_path: Path, source: Path | None, out_path: Path) -> None:
-    """Copy the encoded video plus the source's audio and subtitle streams into ``out_path``.
+        self._src = None
+        self._pending = None
+        if source is None or Path(source).is_dir():
+            return
+        self._src = av.open(str(source))
+        sv = self._src.streams.video[0] if self._src.streams.video else None
+        offset = float(sv.start_time * sv.time_base) if sv is not None and sv.start_time else 0.0
+        self._map, copied = {}, []
+        for st in self._src.streams:
+            if st.type not in ("audio", "subtitle"):
+                continue
+            try:
+                self._map[st.index] = out.add_stream_from_template(st)
+                copied.append(st)
+            except (av.error.FFmpegError, ValueError) as exc:
+                log.warning("%s: %s stream #%d (%s) cannot be stored in %s and is not copied (%s); "
+                            "use a .mkv output to keep it", source, st.type, st.index, st.codec_context.name,
+                            Path(out.name).suffix, exc)
+        self._out = out
+        self._shift = {st.index: int(round(offset / st.time_base)) if st.time_base else 0 for st in copied}
+        self._packets = self._src.demux(copied) if copied else iter(())
 
-    Timestamps of the copied streams are shifted by the source video's start time, since
-    the encoded video starts at zero; packets are interleaved by time. A stream that the
-    output container cannot hold is reported and skipped, never silently dropped.
-    """
-    import av
+    def mux_until(self, t_s: float) -> None:
+        if self._src is None:
+            return
+        while True:
+            if self._pending is None:
+                self._pending = next(self._packets, None)
+                if self._pending is None:
+                    return
+            p = self._pending
+            if p.dts is None and p.pts is None:  # demuxer flush packet
+                self._pending = None
+                continue
+            shift = self._shift[p.stream.index]
+            ts = (p.dts if p.dts is not None else p.pts) - shift
+            if float(ts * p.time_base) > t_s:
+                return
+            self._pending = None
+            if shift and p.pts is not None and p.pts - shift < 0:
+                continue  # copied audio from before the first video frame
+            if p.pts is not None:
+                p.pts -= shift
+            if p.dts is not None:
+                p.dts -= shift
+            p.stream = self._map[p.stream.index]
+            self._out.mux(p)
 
-    with av.open(str(video_path)) as vin, av.open(str(out_path), "w") as out:
-        mapping = {(0, vin.streams.video[0].index): out.add_stream_from_template(vin.streams.video[0])}
-        src, copied, offset = None, [], 0.0
-        if source is not None and not source.is_dir():
-            src = av.open(str(source))
-            sv = src.streams.video[0] if src.streams.video else None
-            offset = float(sv.start_time * sv.time_base) if sv is not None and sv.start_time else 0.0
-            for s in src.streams:
-                if s.type not in ("audio", "subtitle"):
-                    continue
-                try:
-                    mapping[(1, s.index)] = out.add_stream_from_template(s)
-                    copied.append(s)
-                except (av.error.FFmpegError, ValueError) as exc:
-                    log.warning("%s: %s stream #%d (%s) cannot be stored in %s and is not copied (%s); "
-                                "use a .mkv output to keep it", source, s.type, s.index,
-                                s.codec_context.name, out_path.suffix, exc)
-        try:
-            iters = [((t, 0, seq, p) for t, seq, p in _packets(vin, [vin.streams.video[0]], 0.0))]
-            if copied:
-                iters.append(((t, 1, seq, p) for t, seq, p in _packets(src, copied, offset)))
-            for _, k, _, packet in heapq.merge(*iters, key=lambda item: item[:3]):
-                packet.stream = mapping[(k, packet.stream.index)]
-                out.mux(packet)
-        finally:
-            if src is not None:
-                src.close()
+    def close(self) -> None:
+        if self._src is not None:
+            self._src.close()
+            self._src = None

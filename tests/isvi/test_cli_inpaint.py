@@ -1,0 +1,190 @@
+"""``isvi inpaint`` on a real clip (tests/assets/city_small.mp4: cityCC0, 24 frames, 192x108,
+30000/1001 fps, with an AAC track), and every bad input the CLI promises to reject cleanly."""
+
+import hashlib
+import subprocess
+import sys
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import cv2
+import numpy as np
+import pytest
+
+from isvi.cli import main
+from isvi.video import VideoSource, read_video
+
+CLIP = Path(__file__).resolve().parents[1] / "assets" / "city_small.mp4"
+BOX = "120,10,50,30"
+
+
+def audio_digest(path: Path) -> str:
+    h = hashlib.sha256()
+    with av.open(str(path)) as c:
+        for packet in c.demux(c.streams.audio[0]):
+            if packet.size:
+                h.update(bytes(packet))
+    return h.hexdigest()
+
+
+def box_holes(n=24):
+    holes = np.zeros((n, 108, 192), bool)
+    holes[:, 10:40, 120:170] = True
+    return holes
+
+
+def no_leftovers(folder: Path) -> bool:
+    return not [p for p in folder.iterdir() if ".part" in p.name]
+
+
+@pytest.fixture(scope="module")
+def lossless_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("run") / "clean.mkv"
+    assert main(["inpaint", str(CLIP), "--box", BOX, "-o", str(out), "--codec", "ffv1", "--quiet"]) == 0
+    return out
+
+
+class TestInpaintCommand:
+    def test_frame_count_rate_size_and_audio_are_kept(self, lossless_run):
+        info = VideoSource(lossless_run).info
+        assert (info.frames, info.width, info.height) == (24, 192, 108)
+        assert info.fps == Fraction(30000, 1001)
+        assert audio_digest(lossless_run) == audio_digest(CLIP)
+
+    def test_pixels_outside_the_dilated_hole_are_the_inputs(self, lossless_run):
+        src, _ = read_video(CLIP)
+        out, _ = read_video(lossless_run)
+        grown = box_holes()
+        grown[:, 6:44, 116:174] = True  # default dilation is 4 px
+        np.testing.assert_array_equal(out[~grown], src[~grown])
+        assert (out[:, 10:40, 120:170] != src[:, 10:40, 120:170]).any()  # the hole was really replaced
+
+    def test_h264_output_by_default(self, tmp_path):
+        out = tmp_path / "clean.mp4"
+        assert main(["inpaint", str(CLIP), "--box", BOX, "-o", str(out), "-q", "--crf", "30"]) == 0
+        with av.open(str(out)) as c:
+            assert c.streams.video[0].codec_context.name == "h264"
+            assert c.streams.video[0].frames == 24
+        assert no_leftovers(tmp_path)
+
+    def test_png_folder_output_and_fractional_box(self, tmp_path):
+        out = tmp_path / "frames"
+        assert main(["inpaint", str(CLIP), "--box", "0.625,0.09,0.26,0.28", "-o", str(out), "-q"]) == 0
+        names = sorted(p.name for p in out.iterdir())
+        assert names[0] == "00000.png" and names[-1] == "00023.png" and len(names) == 24
+        src, _ = read_video(CLIP)
+        first = cv2.cvtColor(cv2.imread(str(out / "00000.png")), cv2.COLOR_BGR2RGB)
+        np.testing.assert_array_equal(first[60:], src[0][60:])
+
+    def test_mask_folder_and_frame_folder_input(self, tmp_path):
+        src, _ = read_video(CLIP)
+        frames_dir, masks_dir = tmp_path / "in", tmp_path / "masks"
+        frames_dir.mkdir()
+        masks_dir.mkdir()
+        for i, (f, h) in enumerate(zip(src[:6], box_holes(6))):
+            cv2.imwrite(str(frames_dir / f"{i:05d}.png"), cv2.cvtColor(f, cv2.COLOR_RGB2BGR))
+            cv2.imwrite(str(masks_dir / f"{i:05d}.png"), h.astype(np.uint8) * 255)
+        out = tmp_path / "out.mkv"
+        assert main(["inpaint", str(frames_dir), "--mask", str(masks_dir), "-o", str(out), "--codec", "ffv1",
+                     "--fps", "30000/1001", "-q"]) == 0
+        info = VideoSource(out).info
+        assert info.frames == 6 and info.fps == Fraction(30000, 1001)
+
+    def test_empty_mask_copies_the_video_through(self, tmp_path):
+        mask = tmp_path / "empty.png"
+        cv2.imwrite(str(mask), np.zeros((108, 192), np.uint8))
+        out = tmp_path / "same.mkv"
+        assert main(["inpaint", str(CLIP), "--mask", str(mask), "-o", str(out), "--codec", "ffv1", "-q"]) == 0
+        np.testing.assert_array_equal(read_video(out)[0], read_video(CLIP)[0])
+
+    def test_config_file_supplies_options_and_cli_wins(self, tmp_path):
+        cfg = tmp_path / "job.toml"
+        cfg.write_text(f'box = ["{BOX}"]\ncodec = "ffv1"\ndilate_px = 0\nquiet = true\n')
+        out = tmp_path / "c.mkv"
+        assert main(["inpaint", str(CLIP), "--config", str(cfg), "-o", str(out), "--dilate", "2"]) == 0
+        src, _ = read_video(CLIP)
+        res, _ = read_video(out)
+        changed = (res != src).any(axis=(0, 3))
+        assert changed[8:42, 118:172].any() and not changed[:7].any() and not changed[44:].any()
+
+
+def run_cli(*args) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "isvi", "inpaint", *map(str, args)], capture_output=True, text=True)
+
+
+class TestBadInput:
+    """Each gets one line naming the file and the problem, exit code 2, and no output left behind."""
+
+    def check(self, capsys, argv, *needles, out_dir=None):
+        assert main(argv) == 2
+        err = capsys.readouterr().err.strip()
+        assert err.count("\n") == 0 and err.startswith("isvi: error:")
+        for n in needles:
+            assert str(n) in err
+        if out_dir is not None:
+            assert no_leftovers(out_dir)
+        return err
+
+    def test_missing_input(self, tmp_path, capsys):
+        self.check(capsys, ["inpaint", str(tmp_path / "nope.mp4"), "--box", BOX, "-o", str(tmp_path / "o.mp4")],
+                   "nope.mp4", "no such file")
+
+    def test_not_a_video(self, tmp_path, capsys):
+        bad = tmp_path / "notes.mp4"
+        bad.write_text("this is text, not a video\n" * 20)
+        self.check(capsys, ["inpaint", str(bad), "--box", BOX, "-o", str(tmp_path / "o.mp4")], "notes.mp4",
+                   "video", out_dir=tmp_path)
+
+    def test_zero_frames(self, tmp_path, capsys):
+        empty = tmp_path / "empty.mp4"
+        with av.open(str(empty), "w") as c:
+            s = c.add_stream("libx264", rate=25)
+            s.width, s.height = 64, 48
+        self.check(capsys, ["inpaint", str(empty), "--box", "1,1,4,4", "-o", str(tmp_path / "o.mp4")],
+                   "empty.mp4", out_dir=tmp_path)
+
+    def test_mask_size_mismatch(self, tmp_path, capsys):
+        mask = tmp_path / "small.png"
+        cv2.imwrite(str(mask), np.full((50, 50), 255, np.uint8))
+        self.check(capsys, ["inpaint", str(CLIP), "--mask", str(mask), "-o", str(tmp_path / "o.mp4")],
+                   "small.png", "50x50", "192x108", out_dir=tmp_path)
+
+    def test_mask_frame_count_mismatch(self, tmp_path, capsys):
+        masks = tmp_path / "masks"
+        masks.mkdir()
+        for i in range(5):
+            cv2.imwrite(str(masks / f"{i:05d}.png"), np.zeros((108, 192), np.uint8))
+        self.check(capsys, ["inpaint", str(CLIP), "--mask", str(masks), "-o", str(tmp_path / "o.mp4")],
+                   "masks", "5 mask images", "24 frames")
+
+    def test_output_equal_to_input(self, capsys):
+        self.check(capsys, ["inpaint", str(CLIP), "--box", BOX, "-o", str(CLIP)], "city_small.mp4", "input")
+
+    def test_existing_output_without_overwrite_is_kept(self, tmp_path, capsys):
+        out = tmp_path / "o.mp4"
+        out.write_bytes(b"precious")
+        self.check(capsys, ["inpaint", str(CLIP), "--box", BOX, "-o", str(out)], "o.mp4", "--overwrite")
+        assert out.read_bytes() == b"precious"
+
+    def test_mask_covering_everything(self, tmp_path, capsys):
+        mask = tmp_path / "all.png"
+        cv2.imwrite(str(mask), np.full((108, 192), 255, np.uint8))
+        self.check(capsys, ["inpaint", str(CLIP), "--mask", str(mask), "-o", str(tmp_path / "o.mp4")],
+                   "all.png", "every pixel", out_dir=tmp_path)
+
+    def test_invalid_config_value_names_field_and_range(self, tmp_path, capsys):
+        err = self.check(capsys, ["inpaint", str(CLIP), "--box", BOX, "-o", str(tmp_path / "o.mp4"), "--crf", "60"],
+                         "crf", "51")
+        assert "60" in err
+
+    def test_invalid_config_file(self, tmp_path, capsys):
+        cfg = tmp_path / "job.toml"
+        cfg.write_text("dilate_px = -3\n")
+        self.check(capsys, ["inpaint", str(CLIP), "--box", BOX, "--config", str(cfg), "-o", str(tmp_path / "o.mp4")],
+                   "dilate_px", "greater than or equal to 0")
+
+    def test_exit_code_seen_by_a_shell(self, tmp_path):
+        res = run_cli(tmp_path / "missing.mov", "--box", BOX, "-o", tmp_path / "o.mp4")
+        assert res.returncode == 2
+        assert "missing.mov" in res.stderr and "Traceback" not in res.stderr

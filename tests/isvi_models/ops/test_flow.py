@@ -1,0 +1,46 @@
+import numpy as np
+import pytest
+
+from isvi_models.errors import StageError
+from isvi_models.ops.flow import DISFlowEstimator
+from isvi_models.ops.flow_completion import LaplaceCompleter, laplace_fill_flows
+from tests.synth import panned_clip
+
+
+class TestDISFlowEstimator:
+    def test_pan_of_two_pixels_gives_flow_minus_two(self):
+        frames = panned_clip(frames=3, height=96, width=128, dx=2)
+        fwd, bwd = DISFlowEstimator("medium")(frames)
+        assert fwd.shape == (2, 96, 128, 2) and fwd.dtype == np.float32
+        inner = (slice(None), slice(16, -16), slice(16, -16))
+        assert np.median(fwd[inner][..., 0]) == pytest.approx(-2.0, abs=0.1)
+        assert np.median(bwd[inner][..., 0]) == pytest.approx(2.0, abs=0.1)
+        assert np.median(np.abs(fwd[inner][..., 1])) < 0.1
+
+    def test_unknown_preset_is_refused(self):
+        with pytest.raises(ValueError, match="preset"):
+            DISFlowEstimator("slowest")
+
+    def test_bad_shape_is_refused(self):
+        with pytest.raises(StageError):
+            DISFlowEstimator()(np.zeros((2, 10, 10), np.float32))
+
+
+class TestLaplaceFillFlows:
+    def test_uniform_motion_is_continued_into_the_hole(self):
+        flows = np.zeros((2, 40, 50, 2), np.float32)
+        flows[..., 0], flows[..., 1] = 1.5, -0.5
+        holes = np.zeros((2, 40, 50), bool)
+        holes[:, 10:30, 10:40] = True
+        garbage = np.where(holes[..., None], 99.0, flows)
+        out = laplace_fill_flows(garbage, holes)
+        np.testing.assert_allclose(out, flows, atol=1e-4)
+        np.testing.assert_allclose(LaplaceCompleter()(garbage, holes, "backward"), out)
+
+    def test_outside_values_are_kept(self):
+        rng = np.random.default_rng(0)
+        flows = rng.normal(size=(1, 20, 20, 2)).astype(np.float32)
+        holes = np.zeros((1, 20, 20), bool)
+        holes[:, 5:10, 5:10] = True
+        out = laplace_fill_flows(flows, holes)
+        np.testing.assert_array_equal(out[~holes], flows[~holes])
