@@ -1,0 +1,125 @@
+"""What the stage tasks share: the small refs they pass, and the skip-or-compute wrapper.
+
+Tasks pass refs (:class:`StageRef`, :class:`VideoRef`), never arrays: frames live in the Zarr
+cache and never travel through the Dask scheduler or Prefect results.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from isvi.config import InpaintConfig
+from storage.zarr_cache import StageKey, ZarrCache
+
+log = logging.getLogger("isvi.batch")
+
+# Stage code versions: bump one when its output changes for the same inputs.
+VERSIONS = {"probe": 1, "decode": 1, "flow": 1, "complete": 1, "fill": 1, "composite": 1, "encode": 1}
+
+# The configuration fields each stage reads (window geometry enters through the window itself).
+STAGE_FIELDS = {
+    "decode": ("dilate_px",),
+    "flow": ("flow_preset", "max_side", "roi", "roi_margin_px"),
+    "complete": ("flow_dilate_px", "flow_completion", "models"),
+    "fill": ("consistency_px", "alpha", "spatial_fill", "style_fusion", "models"),
+    "composite": (),
+    "encode": ("codec", "crf", "preset"),
+}
+
+
+@dataclass(frozen=True)
+class WindowSpec:
+    """A window of a shot, in frames relative to the shot (see ``isvi.inpaint.plan_windows``)."""
+
+    index: int
+    start: int
+    stop: int
+    anchors: int
+    final_stop: int
+
+
+@dataclass(frozen=True)
+class ShotSpec:
+    index: int
+    start: int   # absolute frame range of the shot in the video
+    stop: int
+
+
+@dataclass(frozen=True)
+class VideoRef:
+    """A probed video: identity, geometry, shots and where its output goes."""
+
+    name: str               # output name relative to the destination
+    source: str             # URL or path as given
+    local: str              # local path of the source (a downloaded copy for remote URLs)
+    output: str             # destination URL or path of the result
+    video_id: str           # content hash of the source and its mask
+    mask: str | None
+    boxes: tuple[str, ...]
+    frames: int
+    width: int
+    height: int
+    fps: str
+    is_folder: bool
+    shots: tuple[ShotSpec, ...]
+    passthrough: bool       # empty mask: copy through
+
+
+@dataclass(frozen=True)
+class StageRef:
+    """A finished stage output: its cache key, whether this run computed it, and how long that took."""
+
+    key: StageKey
+    video: str
+    computed: bool
+    seconds: float
+    passthrough: bool = False
+    extra: dict = field(default_factory=dict, hash=False, compare=False)
+
+
+def chunk_frames(cfg: InpaintConfig) -> int:
+    """Frames per Zarr chunk along time: the window step, so window reads touch few chunks."""
+    return max(1, cfg.window_frames - cfg.overlap_frames)
+
+
+def stage_config(cfg: InpaintConfig, stage: str) -> dict:
+    dumped = cfg.model_dump(mode="json")
+    return {f: dumped[f] for f in STAGE_FIELDS[stage]}
+
+
+def run_stage(cache: ZarrCache, key: StageKey, video: str, compute: Callable[[], dict | None]) -> StageRef:
+    """Skip when the key's marker exists, else ``compute()`` (which writes data and marker)."""
+    if cache.is_complete(key):
+        info = cache.marker(key)
+        log.info("%s: %s %s %s cached", video, key.group, key.stage, key.part)
+        return StageRef(key, video, computed=False, seconds=0.0, passthrough=bool(info.get("passthrough")))
+    t0 = time.perf_counter()
+    info = compute() or {}
+    seconds = time.perf_counter() - t0
+    log.info("%s: %s %s %s computed in %.2f s", video, key.group, key.stage, key.part, seconds)
+    return StageRef(key, video, computed=True, seconds=seconds, passthrough=bool(info.get("passthrough")))
+
+
+@functools.lru_cache(maxsize=4)
+def _settings(cfg_json: str):
+    from isvi.inpaint import method_settings
+
+    return method_settings(InpaintConfig.model_validate_json(cfg_json))
+
+
+def settings_for(cfg: InpaintConfig):
+    """The method's stage implementations, built once per worker process per config."""
+    return _settings(cfg.model_dump_json())
+
+
+def gpu_available() -> bool:
+    """True when this worker process can see a CUDA device for ONNX Runtime."""
+    try:
+        import onnxruntime as ort
+    except ImportError:
+        return False
+    return "CUDAExecutionProvider" in ort.get_available_providers()

@@ -1,0 +1,327 @@
+"""The batch pipeline's stages as plain functions: probe, decode, flow, complete, fill, composite, encode.
+
+Each stage reads its inputs from the Zarr cache by key, calls the single-video pipeline's
+own functions (``isvi.inpaint``, ``isvi_models.pipeline``), writes its output and a completion
+marker, and returns a :class:`StageRef`. A stage whose marker exists is skipped, so a re-run
+after a crash recomputes only unfinished work. Windows of one shot chain through their
+anchors (the previous window's finalised frames), exactly as ``isvi inpaint`` does; shots are
+independent, so a shot never borrows pixels across a cut.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+
+from isvi.config import InpaintConfig
+from isvi_models.errors import ConfigError, InputError
+from storage.keys import bytes_fingerprint, stage_fingerprint
+from storage.manifests import VideoItem, exists, localize, publish
+from storage.zarr_cache import StageKey, ZarrCache, is_local, local_path
+from tasks.common import (VERSIONS, ShotSpec, StageRef, VideoRef, WindowSpec, chunk_frames, run_stage,
+                          settings_for, stage_config)
+
+
+# ---------------------------------------------------------------------------------
+# Probe: identity, mask checks, shots
+# ---------------------------------------------------------------------------------
+def _file_chunks(path: Path, size: int = 1 << 20):
+    if path.is_dir():
+        for p in sorted(path.iterdir()):
+            if p.is_file():
+                yield p.name.encode()
+                yield from _file_chunks(p, size)
+        return
+    with open(path, "rb") as f:
+        while chunk := f.read(size):
+            yield chunk
+
+
+def content_id(path: Path, mask: str | None, boxes: tuple[str, ...]) -> str:
+    """Identity of a video with its hole: sha256 of the video's bytes, the mask's bytes and the boxes."""
+    parts = [bytes_fingerprint(_file_chunks(path))]
+    if mask is not None and mask != "auto":
+        mp = Path(mask)
+        if not mp.exists():
+            raise InputError(mp, "mask file or folder does not exist")
+        parts.append(bytes_fingerprint(_file_chunks(mp)))
+    else:
+        parts.append(str(mask))
+    parts.append("|".join(boxes))
+    return bytes_fingerprint([p.encode() for p in parts])[:16]
+
+
+def detect_shots(source, threshold: float, min_shot_frames: int, chunk: int = 64) -> list[tuple[int, int]]:
+    """Shot boundaries ``[(start, stop), ...]`` with PySceneDetect's AdaptiveDetector, on small frames.
+
+    The adaptive detector compares each frame's HSV change with its neighbours' (a cut is a
+    spike, a fast pan a plateau), so camera motion is not mistaken for cuts.
+    """
+    import cv2
+    from scenedetect import FrameTimecode
+    from scenedetect.detectors import AdaptiveDetector
+
+    info = source.info
+    det = AdaptiveDetector(adaptive_threshold=threshold, min_scene_len=min_shot_frames)
+    scale = min(1.0, 256 / max(info.width, info.height))
+    size = (max(8, round(info.width * scale)), max(8, round(info.height * scale)))
+    fps = float(info.fps)
+    cuts: list[int] = []
+    for s in range(0, info.frames, chunk):
+        for i, frame in enumerate(source.read(s, s + chunk)):
+            small = cv2.cvtColor(cv2.resize(frame, size, interpolation=cv2.INTER_AREA), cv2.COLOR_RGB2BGR)
+            cuts += [tc.frame_num for tc in det.process_frame(FrameTimecode(s + i, fps), small)]
+    cuts += [tc.frame_num for tc in det.post_process(FrameTimecode(max(info.frames - 1, 0), fps))]
+    edges = [0] + sorted({c for c in cuts if 0 < c < info.frames}) + [info.frames]
+    return list(zip(edges[:-1], edges[1:]))
+
+
+def _open_masks(item_mask: str | None, boxes: tuple[str, ...], info):
+    from isvi.masks import open_mask, parse_box
+
+    if item_mask == "auto":
+        raise ConfigError("mask: 'auto' is not supported by isvi batch yet; detect the mask once with "
+                          "isvi detect-watermark and pass it with --mask")
+    return open_mask(item_mask, [parse_box(b) for b in boxes], info)
+
+
+def probe_video(item: VideoItem, output: str, cfg: InpaintConfig, cache: ZarrCache, *, detect: bool = True,
+                threshold: float = 3.0, min_shot_frames: int = 15, scratch: str | None = None) -> VideoRef:
+    """Open a video and its mask, check them, find its shots (cached by content)."""
+    from isvi.video import VideoSource
+
+    local = localize(item.source, scratch or os.path.join(tempfile.gettempdir(), "isvi-sources"))
+    mask = item.mask if item.own_mask else cfg.mask
+    boxes = item.boxes if item.own_mask else cfg.box
+    if mask is None and not boxes:
+        raise ConfigError(f"{item.source}: no mask; give --mask/--box or a mask in the manifest")
+    with VideoSource(local, folder_fps=cfg.fps_fraction) as src:
+        info = src.info
+        masks = _open_masks(mask, boxes, info)
+        coverage = masks.coverage()
+        full = np.nonzero(coverage >= 1.0)[0]
+        if full.size:
+            raise InputError(masks.path or "--box", f"mask covers all of frame {int(full[0])}: "
+                                                    "a frame needs some known pixels")
+        vid = content_id(local, mask, boxes)
+        key = StageKey(vid, "video", "probe", "",
+                       stage_fingerprint("probe", VERSIONS["probe"], {"detect": detect, "threshold": threshold,
+                                                                      "min_shot_frames": min_shot_frames}, [vid]))
+        if cache.is_complete(key):
+            shots = [tuple(s) for s in cache.marker(key)["shots"]]
+        else:
+            shots = detect_shots(src, threshold, min_shot_frames) if detect else [(0, info.frames)]
+            cache.mark_complete(key, shots=shots, source=item.source)
+    return VideoRef(name=item.name, source=item.source, local=str(local), output=output, video_id=vid, mask=mask,
+                    boxes=tuple(boxes), frames=info.frames, width=info.width, height=info.height,
+                    fps=str(info.fps), is_folder=info.is_folder,
+                    shots=tuple(ShotSpec(i, a, b) for i, (a, b) in enumerate(shots)),
+                    passthrough=not coverage.any())
+
+
+def plan_shot(shot: ShotSpec, cfg: InpaintConfig) -> list[WindowSpec]:
+    from isvi.inpaint import plan_windows
+
+    return [WindowSpec(i, w.start, w.stop, w.anchors, w.final_stop)
+            for i, w in enumerate(plan_windows(shot.stop - shot.start, cfg.window_frames, cfg.overlap_frames))]
+
+
+# ---------------------------------------------------------------------------------
+# Per-shot and per-window stages
+# ---------------------------------------------------------------------------------
+def _group(shot: ShotSpec) -> str:
+    return f"shot-{shot.index:04d}"
+
+
+def _key(v: VideoRef, shot: ShotSpec, stage: str, part: str, cfg: InpaintConfig, geometry: dict,
+         upstream: list[str | None]) -> StageKey:
+    conf = {**stage_config(cfg, stage), **geometry}
+    return StageKey(v.video_id, _group(shot), stage, part,
+                    stage_fingerprint(stage, VERSIONS[stage], conf, upstream))
+
+
+def decode_shot(v: VideoRef, shot: ShotSpec, cfg: InpaintConfig, cache: ZarrCache) -> StageRef:
+    """Frames and dilated holes of one shot, written chunk by chunk (memory: one chunk)."""
+    from isvi.video import VideoSource
+    from isvi_models.ops.masks import dilate_holes
+
+    n, chunk = shot.stop - shot.start, chunk_frames(cfg)
+    key = _key(v, shot, "decode", "", cfg, {"start": shot.start, "stop": shot.stop, "chunk": chunk},
+               [v.video_id])
+
+    def compute():
+        with VideoSource(v.local, folder_fps=cfg.fps_fraction) as src:
+            masks = _open_masks(v.mask, v.boxes, src.info)
+            group = cache.create(key, {"frames": ((n, v.height, v.width, 3), np.uint8),
+                                       "holes": ((n, v.height, v.width), bool)}, chunk)
+            for s in range(0, n, chunk):
+                a, b = shot.start + s, min(shot.start + s + chunk, shot.stop)
+                cache.write_frames(group, "frames", s, src.read(a, b))
+                cache.write_frames(group, "holes", s, dilate_holes(masks.read(a, b), cfg.dilate_px))
+        cache.mark_complete(key, frames=n)
+
+    return run_stage(cache, key, v.name, compute)
+
+
+def _window_geometry(win: WindowSpec) -> dict:
+    return {"window": [win.start, win.stop, win.anchors, win.final_stop]}
+
+
+def load_window(cache: ZarrCache, decode: StageRef, win: WindowSpec,
+                prev: StageRef | None) -> tuple[np.ndarray, np.ndarray]:
+    """A window's frames and holes, its first ``anchors`` frames replaced by finalised output."""
+    arrays, _ = cache.read(decode.key, ["frames", "holes"], slice(win.start, win.stop))
+    frames, holes = arrays["frames"], arrays["holes"]
+    if win.anchors:
+        out, attrs = cache.read(prev.key, ["frames"])
+        off = win.start - attrs["start"]
+        frames[:win.anchors] = out["frames"][off:off + win.anchors]
+        holes[:win.anchors] = False
+    return frames, holes
+
+
+def flow_window(v: VideoRef, shot: ShotSpec, win: WindowSpec, decode: StageRef, prev: StageRef | None,
+                cfg: InpaintConfig, cache: ZarrCache) -> StageRef:
+    """Working crop of the window and its raw forward/backward flows (DIS on the pre-filled frames)."""
+    from isvi.inpaint import prepare_working
+    from isvi_models.pipeline import prefill_for_flow
+
+    key = _key(v, shot, "flow", f"w{win.index:04d}", cfg, _window_geometry(win),
+               [decode.key.fp, prev.key.fp if prev else None])
+
+    def compute():
+        frames, holes = load_window(cache, decode, win, prev)
+        work = prepare_working(frames, holes, cfg)
+        if work is None:
+            cache.mark_complete(key, passthrough=True)
+            return {"passthrough": True}
+        t, h, w = work.holes.shape
+        if t < 2:
+            fwd = bwd = np.zeros((0, h, w, 2), np.float32)
+        else:
+            fwd, bwd = settings_for(cfg).estimator(prefill_for_flow(work.frames, work.holes))
+        r = work.region
+        cache.write(key, {"work_frames": work.frames, "work_holes": work.holes, "flow_fwd": fwd, "flow_bwd": bwd},
+                    chunk_frames=max(t, 1), attrs={"region": [r.x0, r.y0, r.x1, r.y1, r.scale]})
+        return None
+
+    return run_stage(cache, key, v.name, compute)
+
+
+def _passthrough(cache: ZarrCache, key: StageKey) -> dict:
+    cache.mark_complete(key, passthrough=True)
+    return {"passthrough": True}
+
+
+def complete_window(v: VideoRef, shot: ShotSpec, win: WindowSpec, flow: StageRef, cfg: InpaintConfig,
+                    cache: ZarrCache) -> StageRef:
+    """Flows completed inside the (further dilated) hole."""
+    from isvi_models.pipeline import complete_flows
+
+    key = _key(v, shot, "complete", f"w{win.index:04d}", cfg, {}, [flow.key.fp])
+
+    def compute():
+        if flow.passthrough:
+            return _passthrough(cache, key)
+        x, _ = cache.read(flow.key, ["flow_fwd", "flow_bwd", "work_holes"])
+        fwd, bwd = complete_flows(x["flow_fwd"], x["flow_bwd"], x["work_holes"], settings_for(cfg).completer,
+                                  cfg.flow_dilate_px)
+        cache.write(key, {"flow_fwd": fwd, "flow_bwd": bwd}, chunk_frames=max(fwd.shape[0], 1))
+        return None
+
+    return run_stage(cache, key, v.name, compute)
+
+
+def fill_window(v: VideoRef, shot: ShotSpec, win: WindowSpec, flow: StageRef, complete: StageRef,
+                cfg: InpaintConfig, cache: ZarrCache) -> StageRef:
+    """Gradient propagation along completed flow, fusion, key frames and Poisson reconstruction."""
+    from isvi_models.ops.reconstruct import fill_holes
+
+    key = _key(v, shot, "fill", f"w{win.index:04d}", cfg, {}, [complete.key.fp])
+
+    def compute():
+        if flow.passthrough:
+            return _passthrough(cache, key)
+        s = settings_for(cfg)
+        x, _ = cache.read(flow.key, ["work_frames", "work_holes"])
+        c, _ = cache.read(complete.key, ["flow_fwd", "flow_bwd"])
+        result = fill_holes(x["work_frames"], x["work_holes"], c["flow_fwd"], c["flow_bwd"],
+                            consistency_px=s.consistency_px, alpha=s.alpha, spatial_method=s.spatial_fill,
+                            max_key_frames=s.max_key_frames, refiner=s.refiner)
+        cache.write(key, {"result": result.astype(np.float32)}, chunk_frames=result.shape[0])
+        return None
+
+    return run_stage(cache, key, v.name, compute)
+
+
+def composite_window(v: VideoRef, shot: ShotSpec, win: WindowSpec, decode: StageRef, prev: StageRef | None,
+                     flow: StageRef, fill: StageRef, cfg: InpaintConfig, cache: ZarrCache) -> StageRef:
+    """Full-resolution frames of the window: the fill written back into the hole pixels only."""
+    from isvi.inpaint import Region, composite
+
+    key = _key(v, shot, "composite", f"w{win.index:04d}", cfg, _window_geometry(win),
+               [fill.key.fp, decode.key.fp, prev.key.fp if prev else None])
+
+    def compute():
+        frames, holes = load_window(cache, decode, win, prev)
+        if fill.passthrough:
+            out = frames
+        else:
+            _, attrs = cache.read(flow.key, [])
+            x0, y0, x1, y1, scale = attrs["region"]
+            result, _ = cache.read(fill.key, ["result"])
+            out = composite(frames, holes, Region(int(x0), int(y0), int(x1), int(y1), float(scale)),
+                            result["result"])
+        out = out[:win.final_stop - win.start]
+        cache.write(key, {"frames": out}, chunk_frames=max(out.shape[0], 1),
+                    attrs={"start": win.start, "anchors": win.anchors, "final_stop": win.final_stop})
+        return {"passthrough": fill.passthrough}
+
+    return run_stage(cache, key, v.name, compute)
+
+
+# ---------------------------------------------------------------------------------
+# Encode: reassemble the shots with the source's audio; publish atomically
+# ---------------------------------------------------------------------------------
+def encode_video(v: VideoRef, composites: list[StageRef], cfg: InpaintConfig, cache: ZarrCache) -> StageRef:
+    """Write the finalised frames of every window, in order, to ``v.output`` with the source's streams."""
+    from isvi.video import FrameWriter, VideoInfo
+
+    key = StageKey(v.video_id, "video", "encode", "",
+                   stage_fingerprint("encode", VERSIONS["encode"], {**stage_config(cfg, "encode"),
+                                                                     "output": v.output},
+                                     [c.key.fp for c in composites]))
+    if cache.is_complete(key) and exists(v.output):
+        return StageRef(key, v.name, computed=False, seconds=0.0)
+    t0 = time.perf_counter()
+    info = VideoInfo(Path(v.local), v.frames, v.width, v.height, Fraction(v.fps), is_folder=v.is_folder)
+    remote = not is_local(v.output)
+    if remote:
+        tmpdir = Path(tempfile.mkdtemp(prefix="isvi-encode-"))
+        dest = tmpdir / Path(v.output.rsplit("/", 1)[-1])
+    else:
+        dest = local_path(v.output)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+    writer = FrameWriter(dest, info, codec=cfg.codec, crf=cfg.crf, preset=cfg.preset,
+                         copy_streams_from=None if v.is_folder else Path(v.local))
+    try:
+        for c in composites:
+            x, attrs = cache.read(c.key, ["frames"])
+            writer.write(x["frames"][attrs["anchors"]:])
+        if writer.count != v.frames:
+            raise InputError(v.source, f"assembled {writer.count} frames, expected {v.frames}")
+        writer.commit()
+    except BaseException:
+        writer.abort()
+        raise
+    if remote:
+        publish(dest, v.output)
+        dest.parent.rmdir() if dest.parent.exists() and not any(dest.parent.iterdir()) else None
+    seconds = time.perf_counter() - t0
+    cache.mark_complete(key, output=v.output, frames=v.frames)
+    return StageRef(key, v.name, computed=True, seconds=seconds)
