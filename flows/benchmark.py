@@ -206,6 +206,7 @@ def benchmark_clips(clips_dir: str, out_dir: str, methods: list[str] | None = No
                          "every method gets that hole; in-hole metrics on the clip's own mask; outside "
                          "check on the complement of the given hole; each method in a fresh process"),
             "lpips": "computed (AlexNet)" if lp_ok else f"skipped: {lp_note}",
+            "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
         },
         "clips": {},
     }
@@ -227,6 +228,7 @@ def benchmark_clips(clips_dir: str, out_dir: str, methods: list[str] | None = No
                                                  f"{s['seconds_per_frame']:.3f} s/frame" if s else res["error"]))
             results["clips"][name] = entry
             shutil.rmtree(work / name, ignore_errors=True)
+        results["meta"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
         write_report(out, results)
     finally:
         shutil.rmtree(work, ignore_errors=True)

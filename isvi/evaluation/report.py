@@ -45,7 +45,8 @@ METRIC_NOTES = """\
 - **PSNR hole / SSIM hole**: over the clip's own hole pixels only (SSIM: mean of the 7x7 SSIM map there).
 - **warp err**: mean |O_t - warp(O_t-1)| in the hole (0-255), warped along OpenCV DIS flow of the
   ground truth, where that flow passes a forward-backward check; lower is steadier. The ground
-  truth's own value (its floor) is `warp_error_gt` in results.json.
+  truth's own value (its floor) is `warp_error_gt` in results.json. It rewards content that moves
+  with the scene *and* flat content (a black hole scores low), so read it next to PSNR hole.
 - **flicker**: mean |(O_t - O_t-1) - (G_t - G_t-1)| over hole pixels (0-255), flow-free.
 - **outside max Δ**: largest change of any pixel outside the hole the method was given (0 = untouched).
 - **s/frame**: wall seconds of the method call / frames (inputs already in memory, imports done).
@@ -57,6 +58,12 @@ METRIC_NOTES = """\
 # ---------------------------------------------------------------------------------
 # Atomic writes
 # ---------------------------------------------------------------------------------
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def atomic_write_bytes(path: Path, data: bytes) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -64,6 +71,7 @@ def atomic_write_bytes(path: Path, data: bytes) -> Path:
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the file the usual mode
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -264,6 +272,9 @@ def render_markdown(results: dict) -> str:
     machine = meta.get("machine")
     if machine:
         lines += ["Machine: " + ", ".join(f"{k} {v}" for k, v in machine.items()), ""]
+    if meta.get("load_average_at_start"):
+        lines += [f"Load average (1/5/15 min) at start {meta['load_average_at_start']}, at end "
+                  f"{meta.get('load_average_at_end')} (other work on the machine slows the timings)", ""]
     for key, label in (("created", "Created"), ("protocol", "Protocol"), ("lpips", "LPIPS")):
         if meta.get(key):
             lines += [f"{label}: {meta[key]}", ""]

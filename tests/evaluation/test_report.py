@@ -78,3 +78,15 @@ def test_json_safe_and_format():
     late = np.zeros((10, 2, 2), bool)
     late[5:] = True
     assert R.pick_sheet_frames(late, 3) == [6, 7, 8]  # only frames with a hole
+
+
+def test_written_files_get_the_usual_mode(tmp_path):
+    import os
+    import stat
+
+    old = os.umask(0o022)
+    try:
+        p = R.atomic_write_text(tmp_path / "a.txt", "x")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(p.stat().st_mode) == 0o644 and p.read_text() == "x"
