@@ -128,8 +128,27 @@ class VideoSource:
             return np.stack(frames)
         try:
             return self._reader.get_batch(list(range(start, stop))).asnumpy()
-        except Exception as exc:
-            raise InputError(self.path, f"decoding frames {start}-{stop - 1} failed ({exc})".splitlines()[0]) from None
+        except Exception as exc:  # decord fails on some small frame sizes (e.g. 96x64): decode with PyAV
+            first_error = str(exc).splitlines()[0]
+        try:
+            return self._read_with_pyav(start, stop)
+        except Exception:
+            raise InputError(self.path, f"decoding frames {start}-{stop - 1} failed ({first_error})") from None
+
+    def _read_with_pyav(self, start: int, stop: int) -> np.ndarray:
+        """Sequential PyAV decode of frames [start, stop): slower than decord's seek, always correct."""
+        import av
+
+        frames = []
+        with av.open(str(self.path)) as container:
+            for i, frame in enumerate(container.decode(video=0)):
+                if i >= stop:
+                    break
+                if i >= start:
+                    frames.append(frame.to_ndarray(format="rgb24"))
+        if len(frames) != stop - start:
+            raise InputError(self.path, f"has only {start + len(frames)} decodable frames, expected {stop}")
+        return np.stack(frames)
 
     def close(self) -> None:
         self._reader = None
