@@ -22,7 +22,7 @@ class InpaintConfig(BaseModel):
     # masks
     mask: str | None = Field(None, description="mask image, folder of masks, mask video, or 'auto'")
     box: tuple[str, ...] = Field((), description="X,Y,W,H rectangles (pixels, or fractions with a '.')")
-    dilate_px: int = Field(4, ge=0, le=64, description="grow the hole by this many pixels (full resolution)")
+    dilate_px: int = Field(2, ge=0, le=64, description="grow the hole by this many pixels (full resolution)")
     # working region and size
     max_side: int = Field(960, ge=64, le=8192, description="longest side of the working frames")
     roi: bool = Field(True, description="work on a crop around the hole instead of the whole frame")
@@ -31,7 +31,7 @@ class InpaintConfig(BaseModel):
     overlap_frames: int = Field(8, ge=1, le=500, description="frames shared by consecutive windows")
     # method
     flow_preset: Literal["ultrafast", "fast", "medium"] = "medium"
-    flow_dilate_px: int = Field(12, ge=0, le=64, description="extra growth of the flow hole (working pixels)")
+    flow_dilate_px: int = Field(20, ge=0, le=64, description="extra growth of the flow hole (working pixels)")
     consistency_px: float = Field(100.0, gt=0, le=1000, description="forward-backward error (px) above which a step is rejected")
     alpha: float = Field(0.5, gt=0, le=100, description="temperature of the exp(-error/alpha) fusion weights")
     spatial_fill: Literal["telea", "ns", "biharmonic"] = "telea"

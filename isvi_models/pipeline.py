@@ -23,7 +23,7 @@ from isvi_models.ops.reconstruct import fill_holes
 class MethodSettings:
     """Knobs of the method (a subset of the job config), with the stage implementations."""
 
-    flow_dilate_px: int = 12
+    flow_dilate_px: int = 20
     consistency_px: float = 100.0
     alpha: float = 0.5
     spatial_fill: str = "telea"

@@ -56,7 +56,7 @@ class TestInpaintCommand:
         src, _ = read_video(CLIP)
         out, _ = read_video(lossless_run)
         grown = box_holes()
-        grown[:, 6:44, 116:174] = True  # default dilation is 4 px
+        grown[:, 8:42, 118:172] = True  # default dilation is 2 px
         np.testing.assert_array_equal(out[~grown], src[~grown])
         assert (out[:, 10:40, 120:170] != src[:, 10:40, 120:170]).any()  # the hole was really replaced
 
