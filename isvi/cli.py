@@ -23,6 +23,9 @@ COMMANDS = (
     "isvi.commands.evaluate",
     "isvi.commands.benchmark",
     "isvi.commands.detect_watermark",
+    "isvi.commands.batch",
+    "isvi.commands.cache",
+    "isvi.commands.train",
 )
 
 

@@ -1,0 +1,46 @@
+"""``JobConfig``: the parameters of a batch job, validated by pydantic (also when Prefect runs a deployment)."""
+
+from __future__ import annotations
+
+from pathlib import PurePosixPath
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from isvi.config import InpaintConfig
+from isvi.video import LOSSLESS_CONTAINERS
+
+
+class JobConfig(BaseModel):
+    """What to inpaint, where results and intermediates go, and how shots are found.
+
+    Precedence in ``isvi batch``: command-line option > ``--config job.toml`` (its ``[inpaint]``
+    table and top-level keys) > the defaults here.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    source: str = Field(description="folder, glob, fsspec URL or CSV/JSONL manifest of videos")
+    dest: str = Field(description="folder or fsspec URL receiving the results (input's relative names)")
+    cache: str | None = Field(None, description="cache URL for intermediates; default: '<dest>.isvi-cache'")
+    inpaint: InpaintConfig = Field(default_factory=InpaintConfig)
+    detect_shots: bool = True
+    shot_threshold: float = Field(3.0, gt=0, le=100, description="PySceneDetect adaptive threshold")
+    min_shot_frames: int = Field(15, ge=1, le=10000)
+    overwrite: bool = False
+    gpus: int = Field(0, ge=0, le=64, description="GPUs the Dask workers advertise (GPU stages ask for one)")
+    report: str | None = Field(None, description="report path prefix; default '<dest>/isvi-report'")
+
+    @property
+    def cache_url(self) -> str:
+        return self.cache or self.dest.rstrip("/") + ".isvi-cache"
+
+    @property
+    def report_prefix(self) -> str:
+        return self.report or self.dest.rstrip("/") + "/isvi-report"
+
+    def output_for(self, name: str) -> str:
+        """Destination of a video named ``name`` (relative): same name, ``.mkv`` for ffv1 if needed."""
+        p = PurePosixPath(name)
+        if self.inpaint.codec == "ffv1" and p.suffix and p.suffix.lower() not in LOSSLESS_CONTAINERS:
+            p = p.with_suffix(".mkv")
+        return f"{self.dest.rstrip('/')}/{p.as_posix()}"

@@ -1,0 +1,154 @@
+"""Prefect flow ``inpaint-collection``: inpaint every video of a collection, shot by shot, on Dask.
+
+    for each video:  probe -> per shot: decode -> per window: flow -> complete -> fill -> composite
+                     -> encode (all shots, original audio)
+
+Windows of a shot chain through their anchors; shots and videos run in parallel. Every stage
+reads and writes the per-video Zarr cache and skips work whose completion marker exists, so a
+re-run after a crash recomputes only unfinished stages. One bad video is reported failed with
+its error; the others finish. The flow writes a report (JSON and CSV) and returns it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import json
+import time
+from collections import defaultdict
+
+from prefect import flow, get_run_logger
+from prefect.futures import wait
+
+from flows.config import JobConfig
+from storage.manifests import exists, list_videos
+from storage.zarr_cache import ZarrCache, get_fs, is_local, local_path
+from tasks import stage_tasks as T
+from tasks.stages import plan_shot
+
+GPU_STAGES = ("flow", "complete", "fill")
+REPORT_FIELDS = ("name", "status", "frames", "shots", "windows", "seconds", "computed_stages", "cached_stages",
+                 "error", "output")
+
+
+def _gpu(job: JobConfig):
+    """Dask resource annotation for GPU stages, when workers advertise GPUs."""
+    if job.gpus <= 0:
+        return contextlib.nullcontext()
+    import dask
+
+    return dask.annotate(resources={"GPU": 1})
+
+
+def _error_of(futures) -> str:
+    """``ExcType: message`` of the first failed future (the root cause; later ones only waited on it)."""
+    for fut in futures:
+        state = fut.state
+        if state.is_failed() or state.is_crashed():
+            try:
+                fut.result()
+            except Exception as exc:
+                return f"{type(exc).__name__}: {exc}"
+            return state.message or state.name
+    return "unknown failure"
+
+
+def write_report(rows: list[dict], prefix: str) -> None:
+    """``{prefix}.json`` and ``{prefix}.csv``, each written in one put (local: tmp + rename)."""
+    body_json = json.dumps({"videos": rows}, indent=2, sort_keys=True).encode()
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=[*REPORT_FIELDS, "stage_seconds"], extrasaction="ignore")
+    w.writeheader()
+    for r in rows:
+        w.writerow({**r, "computed_stages": len(r.get("computed_stages", [])),
+                    "cached_stages": r.get("cached_stages", 0),
+                    "stage_seconds": json.dumps(r.get("stage_seconds", {}), sort_keys=True)})
+    for suffix, body in ((".json", body_json), (".csv", buf.getvalue().encode())):
+        if is_local(prefix):
+            import os
+
+            p = local_path(prefix + suffix)
+            p.parent.mkdir(parents=True, exist_ok=True)
+            tmp = p.with_name(f".{p.name}.tmp")
+            tmp.write_bytes(body)
+            os.replace(tmp, p)
+        else:
+            fs, path = get_fs(prefix + suffix)
+            fs.pipe_file(path, body)
+
+
+@flow(name="inpaint-collection", log_prints=True, validate_parameters=True)
+def inpaint_collection(job: JobConfig) -> list[dict]:
+    """Inpaint every video of ``job.source`` into ``job.dest``; returns the per-video report rows."""
+    log = get_run_logger()
+    cfg, cache = job.inpaint, ZarrCache(job.cache_url)
+    started = time.perf_counter()
+    items = list_videos(job.source)
+    rows: dict[str, dict] = {}
+    probes = {}
+    for item in items:
+        out = job.output_for(item.name)
+        rows[item.name] = {"name": item.name, "output": out, "status": "pending", "frames": 0, "shots": 0,
+                           "windows": 0, "error": "", "stage_seconds": {}, "computed_stages": [],
+                           "cached_stages": 0, "seconds": 0.0}
+        if exists(out) and not job.overwrite:
+            rows[item.name]["status"] = "skipped"
+            log.info("%s: %s exists, skipped (pass --overwrite to redo it)", item.name, out)
+            continue
+        probes[item.name] = T.probe.submit(item, out, cfg, cache, job.detect_shots, job.shot_threshold,
+                                           job.min_shot_frames)
+    if job.gpus <= 0:
+        log.info("no GPUs advertised: GPU stages (%s) run on CPU workers", ", ".join(GPU_STAGES))
+    per_video: dict[str, list] = {}
+    for name, pf in probes.items():
+        pf.wait()
+        if not pf.state.is_completed():
+            rows[name].update(status="failed", error=_error_of([pf]))
+            log.error("%s: failed: %s", name, rows[name]["error"])
+            continue
+        v = pf.result()
+        futs, composites = [], []
+        n_windows = 0
+        for shot in v.shots:
+            d = T.decode.submit(v, shot, cfg, cache)
+            futs.append(d)
+            prev = None
+            for win in plan_shot(shot, cfg):
+                n_windows += 1
+                with _gpu(job):
+                    f = T.flow.submit(v, shot, win, d, prev, cfg, cache)
+                    c = T.complete.submit(v, shot, win, f, cfg, cache)
+                    fi = T.fill.submit(v, shot, win, f, c, cfg, cache)
+                prev = T.composite.submit(v, shot, win, d, prev, f, fi, cfg, cache)
+                futs += [f, c, fi, prev]
+                composites.append(prev)
+        futs.append(T.encode.submit(v, composites, cfg, cache))
+        per_video[name] = futs
+        rows[name].update(frames=v.frames, shots=len(v.shots), windows=n_windows)
+    for name, futs in per_video.items():
+        wait(futs)
+        row = rows[name]
+        if not all(f.state.is_completed() for f in futs):
+            row.update(status="failed", error=_error_of(futs))
+            log.error("%s: failed: %s", name, row["error"])
+            continue
+        secs: dict[str, float] = defaultdict(float)
+        for f in futs:
+            ref = f.result()
+            secs[ref.key.stage] += ref.seconds
+            if ref.computed:
+                row["computed_stages"].append(f"{ref.key.group}/{ref.key.stage}" +
+                                              (f"/{ref.key.part}" if ref.key.part else ""))
+            else:
+                row["cached_stages"] += 1
+        row.update(status="done", stage_seconds={k: round(v, 3) for k, v in secs.items()},
+                   seconds=round(sum(secs.values()), 3))
+        log.info("%s: done (%d frames, %d shots; %d stages computed, %d cached)", name, row["frames"],
+                 row["shots"], len(row["computed_stages"]), row["cached_stages"])
+    out_rows = [rows[i.name] for i in items]
+    write_report(out_rows, job.report_prefix)
+    log.info("collection: %s in %.1f s", ", ".join(f"{sum(r['status'] == s for r in out_rows)} {s}"
+                                                   for s in ("done", "skipped", "failed")),
+             time.perf_counter() - started)
+    return out_rows

@@ -1,0 +1,111 @@
+"""``isvi batch SOURCE -o DEST``: inpaint a collection of videos with the ``inpaint-collection`` Prefect flow."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+EPILOG = """\
+SOURCE is a folder (searched recursively), a glob, an fsspec URL (s3://bucket/prefix, file://...)
+or a manifest (.csv or .jsonl; columns: video, mask, boxes, output). DEST is a folder or an fsspec
+URL; results keep the input's relative names, finished ones are skipped unless --overwrite.
+
+examples:
+  isvi batch videos/ --box 1180,40,80,60 -o clean/
+  isvi batch 's3://archive/reels/*.mp4' --mask logo.png -o s3://archive/clean --cache s3://archive/cache
+  isvi batch jobs.csv -o clean/ --cluster tcp://gpu-head:8786
+  isvi batch videos/ --mask logo.png -o clean/ --workers 2 --gpus 1
+
+Intermediates live in a Zarr cache (default '<DEST>.isvi-cache'); a re-run after a crash or a
+change of settings recomputes only unfinished or affected stages ('isvi cache ls|clear').
+A report is written to '<DEST>/isvi-report.json' and '.csv'. Exit code 0 only if no video failed.
+"""
+
+# option -> InpaintConfig field, for the method options batch shares with `isvi inpaint`
+METHOD_OPTIONS = (
+    ("--dilate", "dilate_px", int), ("--max-side", "max_side", int), ("--roi-margin", "roi_margin_px", int),
+    ("--window", "window_frames", int), ("--overlap", "overlap_frames", int), ("--flow-preset", "flow_preset", str),
+    ("--flow-dilate", "flow_dilate_px", int), ("--consistency", "consistency_px", float), ("--alpha", "alpha", float),
+    ("--spatial-fill", "spatial_fill", str), ("--flow-completion", "flow_completion", str),
+    ("--style-fusion", "style_fusion", str), ("--models", "models", str), ("--codec", "codec", str),
+    ("--crf", "crf", int), ("--preset", "preset", str), ("--fps", "fps", str),
+)
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("batch", help="inpaint a collection of videos (Prefect flow on Dask)",
+                       description="Inpaint every video of a folder, glob, URL or manifest, shot by shot, "
+                                   "with resumable Zarr caches.",
+                       epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("source", help="folder, glob, fsspec URL, or CSV/JSONL manifest")
+    p.add_argument("-o", "--output", dest="dest", required=True, help="destination folder or fsspec URL")
+    p.add_argument("--config", metavar="TOML", help="job options (top-level keys, and an [inpaint] table)")
+    p.add_argument("--mask", help="job-wide mask for videos the manifest does not describe")
+    p.add_argument("--box", action="append", metavar="X,Y,W,H", help="job-wide rectangle (repeatable)")
+    p.add_argument("--cache", metavar="URL", help="where intermediates live; default '<DEST>.isvi-cache'")
+    p.add_argument("--overwrite", action="store_const", const=True, help="redo videos whose output exists")
+    p.add_argument("--report", metavar="PREFIX", help="report path prefix; default '<DEST>/isvi-report'")
+    g = p.add_argument_group("cluster")
+    g.add_argument("--cluster", metavar="tcp://HOST:8786", help="use this Dask scheduler instead of a local cluster")
+    g.add_argument("--workers", type=int, metavar="N", help="local cluster worker processes; default: CPU count")
+    g.add_argument("--gpus", type=int, metavar="N", help="GPUs the local workers advertise; GPU stages need one")
+    g = p.add_argument_group("shots")
+    g.add_argument("--no-shots", dest="detect_shots", action="store_const", const=False,
+                   help="treat each video as one shot")
+    g.add_argument("--shot-threshold", type=float, metavar="X", help="PySceneDetect adaptive threshold (3.0)")
+    g.add_argument("--min-shot", dest="min_shot_frames", type=int, metavar="N", help="shortest shot (15 frames)")
+    g = p.add_argument_group("method and output (as in 'isvi inpaint')")
+    for opt, field, typ in METHOD_OPTIONS:
+        g.add_argument(opt, dest=f"m_{field}", type=typ, metavar=field.split("_")[0].upper())
+    g.add_argument("--no-roi", dest="m_roi", action="store_const", const=False, help="process whole frames")
+    p.set_defaults(func=run)
+
+
+def resolve_job(args: argparse.Namespace):
+    """Job config: defaults < TOML file < command line."""
+    import tomllib
+    from pathlib import Path
+
+    from flows.config import JobConfig
+    from isvi_models.errors import InputError
+
+    values: dict = {}
+    if args.config:
+        try:
+            values = tomllib.loads(Path(args.config).read_text())
+        except FileNotFoundError:
+            raise InputError(args.config, "config file does not exist") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise InputError(args.config, f"is not valid TOML ({exc})") from None
+    inpaint = dict(values.pop("inpaint", {}))
+    for k, v in vars(args).items():
+        if k.startswith("m_") and v is not None:
+            inpaint[k[2:]] = v
+    if args.mask is not None:
+        inpaint["mask"] = args.mask
+    if args.box:
+        inpaint["box"] = tuple(args.box)
+    for k in ("cache", "overwrite", "gpus", "detect_shots", "shot_threshold", "min_shot_frames", "report"):
+        if getattr(args, k) is not None:
+            values[k] = getattr(args, k)
+    if values.get("overwrite"):
+        inpaint["overwrite"] = True
+    return JobConfig(source=args.source, dest=args.dest, inpaint=inpaint, **values)
+
+
+def run(args: argparse.Namespace) -> int:
+    from flows.runtime import offline_env
+
+    offline_env()
+    job = resolve_job(args)
+    from flows.runtime import run_collection
+
+    rows = run_collection(job, cluster=args.cluster, workers=args.workers)
+    width = max((len(r["name"]) for r in rows), default=4)
+    for r in rows:
+        detail = r["error"] if r["status"] == "failed" else (
+            f"{r['frames']} frames, {r['shots']} shots, {len(r['computed_stages'])} stages computed, "
+            f"{r['cached_stages']} cached" if r["status"] == "done" else r["output"])
+        print(f"{r['name']:<{width}}  {r['status']:<7}  {detail}", file=sys.stderr)
+    print(f"report: {job.report_prefix}.json, .csv", file=sys.stderr)
+    return 1 if any(r["status"] == "failed" for r in rows) else 0

@@ -1,0 +1,49 @@
+"""``isvi cache ls|clear URL``: show and prune the Zarr caches of ``isvi batch``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("cache", help="show or prune batch caches",
+                       description="List stage outputs of a batch cache per video, or remove them.")
+    csub = p.add_subparsers(dest="action", metavar="ACTION")
+    csub.required = True
+    ls = csub.add_parser("ls", help="per video: stage outputs, complete and unfinished")
+    ls.add_argument("url", help="cache URL (folder, file://, s3://)")
+    ls.add_argument("--long", action="store_true", help="one line per stage output")
+    cl = csub.add_parser("clear", help="remove caches")
+    cl.add_argument("url", help="cache URL")
+    cl.add_argument("--video", help="only this video id")
+    cl.add_argument("--incomplete", action="store_true", help="only outputs without a completion marker")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from collections import Counter
+
+    from storage.zarr_cache import ZarrCache
+
+    cache = ZarrCache(args.url)
+    if args.action == "clear":
+        n = cache.clear(args.video, incomplete_only=args.incomplete)
+        print(f"removed {n} stage outputs", file=sys.stderr)
+        return 0
+    rows = cache.ls()
+    if args.long:
+        for r in rows:
+            part = f"/{r['part']}" if r["part"] else ""
+            print(f"{r['video']}  {r['group']}/{r['stage']}{part}  {r['fp']}  "
+                  f"{'complete' if r['complete'] else 'UNFINISHED'}")
+        return 0
+    per = {}
+    for r in rows:
+        per.setdefault(r["video"], Counter())[(r["stage"], r["complete"])] += 1
+    for video, c in per.items():
+        stages = " ".join(f"{s}:{c[(s, True)]}" + (f"(+{c[(s, False)]} unfinished)" if c[(s, False)] else "")
+                          for s in ("decode", "flow", "complete", "fill", "composite")
+                          if c[(s, True)] or c[(s, False)])
+        print(f"{video}  {stages}")
+    return 0

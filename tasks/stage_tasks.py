@@ -1,0 +1,67 @@
+"""Prefect tasks around :mod:`tasks.stages`: one per stage, with run names that say which shot/window.
+
+Retries cover transient I/O only (object-store hiccups); bad input fails at once.
+"""
+
+from __future__ import annotations
+
+from prefect import task
+
+from tasks import stages
+
+
+def transient_io_only(task, task_run, state) -> bool:
+    """Retry on connection problems and timeouts, never on bad input or bugs."""
+    try:
+        state.result()
+    except (ConnectionError, TimeoutError):
+        return True
+    except Exception as exc:  # botocore/aiohttp errors do not subclass ConnectionError
+        return type(exc).__name__ in ("EndpointConnectionError", "ClientConnectorError", "ReadTimeoutError")
+    return False
+
+
+RETRY = dict(retries=2, retry_delay_seconds=[1, 5], retry_condition_fn=transient_io_only)
+
+
+@task(name="probe", task_run_name="probe-{item.name}", **RETRY)
+def probe(item, output, cfg, cache, detect, threshold, min_shot_frames):
+    """Identity, mask checks and shots of one video."""
+    return stages.probe_video(item, output, cfg, cache, detect=detect, threshold=threshold,
+                              min_shot_frames=min_shot_frames)
+
+
+@task(name="decode", task_run_name="decode-{v.name}-shot{shot.index}", **RETRY)
+def decode(v, shot, cfg, cache):
+    """Frames and dilated holes of one shot into the cache."""
+    return stages.decode_shot(v, shot, cfg, cache)
+
+
+@task(name="flow", task_run_name="flow-{v.name}-shot{shot.index}-w{win.index}", **RETRY)
+def flow(v, shot, win, decode, prev, cfg, cache):
+    """Raw forward/backward flow of one window (GPU stage)."""
+    return stages.flow_window(v, shot, win, decode, prev, cfg, cache)
+
+
+@task(name="complete", task_run_name="complete-{v.name}-shot{shot.index}-w{win.index}", **RETRY)
+def complete(v, shot, win, flow, cfg, cache):
+    """Flow completion of one window (GPU stage)."""
+    return stages.complete_window(v, shot, win, flow, cfg, cache)
+
+
+@task(name="fill", task_run_name="fill-{v.name}-shot{shot.index}-w{win.index}", **RETRY)
+def fill(v, shot, win, flow, complete, cfg, cache):
+    """Propagation, fusion and reconstruction of one window (GPU stage)."""
+    return stages.fill_window(v, shot, win, flow, complete, cfg, cache)
+
+
+@task(name="composite", task_run_name="composite-{v.name}-shot{shot.index}-w{win.index}", **RETRY)
+def composite(v, shot, win, decode, prev, flow, fill, cfg, cache):
+    """Full-resolution frames of one window."""
+    return stages.composite_window(v, shot, win, decode, prev, flow, fill, cfg, cache)
+
+
+@task(name="encode", task_run_name="encode-{v.name}", **RETRY)
+def encode(v, composites, cfg, cache):
+    """The video reassembled from its shots, with the source's audio, published atomically."""
+    return stages.encode_video(v, composites, cfg, cache)

@@ -1,0 +1,108 @@
+"""End to end: ``isvi batch`` -> ``inpaint-collection`` on a 2-worker local Dask cluster with a real Prefect server."""
+
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from isvi.cli import main
+from isvi.config import InpaintConfig
+from isvi.video import read_video
+from tests.batch_clips import cut_clip, pan_frames, write_clip
+
+BOX = "20,14,14,12"
+METHOD = ["--box", BOX, "--window", "10", "--overlap", "3", "--flow-preset", "ultrafast", "--codec", "ffv1",
+          "--workers", "2"]
+CFG = InpaintConfig(box=(BOX,), window_frames=10, overlap_frames=3, flow_preset="ultrafast", codec="ffv1")
+
+
+def single(clip: Path, tmp: Path) -> np.ndarray:
+    """The reference: ``isvi inpaint`` on the same clip."""
+    from isvi.inpaint import inpaint_video
+
+    out = tmp / f"ref-{clip.stem}.mkv"
+    inpaint_video(clip, out, CFG)
+    return read_video(out)[0]
+
+
+@pytest.fixture(scope="module")
+def collection(tmp_path_factory):
+    src = tmp_path_factory.mktemp("collection")
+    (src / "sub").mkdir()
+    write_clip(src / "a.mkv", pan_frames(24))
+    write_clip(src / "sub" / "b.mkv", pan_frames(16, seed=2))
+    write_clip(src / "cut.mkv", cut_clip(20, 20))
+    (src / "bad.mp4").write_bytes(b"this is not a video")
+    return src
+
+
+def test_folder_batch_with_a_bad_video(prefect_api, collection, tmp_path):
+    dest = tmp_path / "out"
+    assert main(["batch", str(collection), "-o", str(dest), *METHOD]) == 1  # one video failed
+    report = json.loads((dest / "isvi-report.json").read_text())["videos"]
+    status = {r["name"]: r for r in report}
+    assert {n: r["status"] for n, r in status.items()} == {"a.mkv": "done", "bad.mp4": "failed",
+                                                           "cut.mkv": "done", "sub/b.mkv": "done"}
+    assert "bad.mp4" in status["bad.mp4"]["error"] and "InputError" in status["bad.mp4"]["error"]
+    assert status["cut.mkv"]["shots"] == 2 and status["a.mkv"]["shots"] == 1
+    assert status["a.mkv"]["frames"] == 24 and set(status["a.mkv"]["stage_seconds"]) >= {"flow", "fill", "encode"}
+    with open(dest / "isvi-report.csv") as f:
+        assert {r["name"]: r["status"] for r in csv.DictReader(f)}["bad.mp4"] == "failed"
+    np.testing.assert_array_equal(read_video(dest / "a.mkv")[0], single(collection / "a.mkv", tmp_path))
+    np.testing.assert_array_equal(read_video(dest / "sub" / "b.mkv")[0],
+                                  single(collection / "sub" / "b.mkv", tmp_path))
+    assert not (dest / "bad.mp4").exists()
+    assert not [p for p in dest.rglob("*") if ".part" in p.name]  # atomic outputs: no leftovers
+    # a second run skips finished outputs
+    assert main(["batch", str(collection), "-o", str(dest), *METHOD]) == 1
+    again = {r["name"]: r["status"] for r in json.loads((dest / "isvi-report.json").read_text())["videos"]}
+    assert again == {"a.mkv": "skipped", "bad.mp4": "failed", "cut.mkv": "skipped", "sub/b.mkv": "skipped"}
+
+
+def _markers(cache: Path) -> set[str]:
+    return {str(p.relative_to(cache))[:-len(".complete.json")] for p in cache.rglob("*.complete.json")}
+
+
+def test_sigkill_mid_run_then_resume(prefect_api, tmp_path):
+    src = tmp_path / "in"
+    src.mkdir()
+    clip = write_clip(src / "long.mkv", pan_frames(60, seed=3))
+    dest, cache = tmp_path / "out", tmp_path / "cache"
+    cmd = [sys.executable, "-m", "isvi", "batch", str(src), "-o", str(dest), "--cache", str(cache), *METHOD]
+    proc = subprocess.Popen(cmd, env={**os.environ, "PREFECT_API_URL": prefect_api}, start_new_session=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        while not any("composite-w0001" in m for m in _markers(cache)):
+            assert proc.poll() is None and time.monotonic() < deadline, "run ended before it could be killed"
+            time.sleep(0.05)
+        os.kill(proc.pid, signal.SIGKILL)  # the flow process
+        proc.wait(10)
+    finally:
+        time.sleep(1.0)
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)  # its Dask workers, orphaned
+        except ProcessLookupError:
+            pass
+    assert not dest.joinpath("long.mkv").exists()
+    done = _markers(cache)
+    assert any("composite" in m for m in done) and not any("encode" in m for m in done)
+    assert main(["batch", str(src), "-o", str(dest), "--cache", str(cache), *METHOD]) == 0
+    row = json.loads((dest / "isvi-report.json").read_text())["videos"][0]
+    computed = set(row["computed_stages"])
+
+    def stage_of(marker: str) -> str:  # "{video}/shot-0000/flow-w0003-{fp}" -> "shot-0000/flow/w0003"
+        _, group, name = marker.split("/")
+        return f"{group}/" + name.rsplit("-", 1)[0].replace("-", "/", 1)
+
+    # the re-run computed exactly the stages that had no marker after the kill
+    assert computed == {stage_of(m) for m in _markers(cache) - done}
+    assert "shot-0000/decode" not in computed and row["cached_stages"] > 0
+    np.testing.assert_array_equal(read_video(dest / "long.mkv")[0], single(clip, tmp_path))
