@@ -25,7 +25,6 @@ COMMANDS = (
     "isvi.commands.detect_watermark",
     "isvi.commands.batch",
     "isvi.commands.cache",
-    "isvi.commands.train",
 )
 
 
