@@ -209,7 +209,7 @@ def _run_windows(read, n_frames: int, cfg: InpaintConfig, settings: MethodSettin
             now = time.perf_counter()
             progress.seconds[name] += now - clock[0]
             clock[0] = now
-            if name not in seen:
+            if name not in seen and name != "key-frame":  # key frames happen in some windows only: no bar
                 seen.add(name)
                 progress.advance(name, new)
 

@@ -214,7 +214,11 @@ class FrameWriter:
         import av
 
         self._tmp = _tmp_sibling(self.dest, self.dest.suffix)
-        self._container = av.open(str(self._tmp), "w")
+        try:
+            self._container = av.open(str(self._tmp), "w")
+        except (av.error.FFmpegError, ValueError):
+            raise InputError(self.dest, f"no video format writes {self.dest.suffix!r} files; use .mp4, .mkv, "
+                                        ".mov or .avi, or a folder name without a suffix") from None
         if codec == "h264":
             stream = self._container.add_stream("libx264", rate=info.fps)
             even = info.width % 2 == 0 and info.height % 2 == 0

@@ -184,6 +184,10 @@ class TestBadInput:
         self.check(capsys, ["inpaint", str(CLIP), "--box", BOX, "--config", str(cfg), "-o", str(tmp_path / "o.mp4")],
                    "dilate_px", "greater than or equal to 0")
 
+    def test_unknown_output_suffix(self, tmp_path, capsys):
+        self.check(capsys, ["inpaint", str(CLIP), "--box", BOX, "-o", str(tmp_path / "out.zzz")], "out.zzz", "folder",
+                   out_dir=tmp_path)
+
     def test_exit_code_seen_by_a_shell(self, tmp_path):
         res = run_cli(tmp_path / "missing.mov", "--box", BOX, "-o", tmp_path / "o.mp4")
         assert res.returncode == 2
