@@ -1,0 +1,66 @@
+"""``isvi batch`` against a real S3-compatible server (moto_server), and the loss of a Dask worker mid-run."""
+
+import json
+import subprocess
+import sys
+import threading
+import time
+
+import numpy as np
+import psutil
+
+from isvi.cli import main
+from isvi.video import read_video
+from tests.batch_clips import pan_frames, write_clip
+from tests.flows.test_inpaint_collection import METHOD, single
+
+
+def test_s3_source_dest_and_cache(prefect_api, s3_bucket, tmp_path):
+    import s3fs
+
+    fs = s3fs.S3FileSystem(skip_instance_cache=True)
+    clip = write_clip(tmp_path / "a.mkv", pan_frames(16))
+    fs.put_file(str(clip), f"{s3_bucket[5:]}/in/x/a.mkv")
+    assert main(["batch", f"{s3_bucket}/in", "-o", f"{s3_bucket}/out", "--cache", f"{s3_bucket}/cache",
+                 *METHOD]) == 0
+    assert fs.exists(f"{s3_bucket[5:]}/out/x/a.mkv")
+    fs.get_file(f"{s3_bucket[5:]}/out/x/a.mkv", str(tmp_path / "got.mkv"))
+    np.testing.assert_array_equal(read_video(tmp_path / "got.mkv")[0], single(clip, tmp_path))
+    report = json.loads(fs.cat_file(f"{s3_bucket[5:]}/out/isvi-report.json"))["videos"]
+    assert [(r["name"], r["status"]) for r in report] == [("x/a.mkv", "done")]
+    assert any(p.endswith(".complete.json") for p in fs.find(f"{s3_bucket[5:]}/cache"))
+    listing = subprocess.run([sys.executable, "-m", "isvi", "cache", "ls", f"{s3_bucket}/cache"], check=True,
+                             capture_output=True, text=True).stdout
+    assert "flow:3" in listing and "composite:3" in listing and "unfinished" not in listing
+
+
+def _dask_workers() -> list[psutil.Process]:
+    return [p for p in psutil.Process().children(recursive=True)
+            if "spawn_main" in " ".join(p.cmdline())]
+
+
+def test_killing_a_dask_worker_mid_run(prefect_api, tmp_path):
+    src = tmp_path / "in"
+    src.mkdir()
+    clip = write_clip(src / "long.mkv", pan_frames(48, seed=4))
+    cache, dest = tmp_path / "cache", tmp_path / "out"
+    killed = []
+
+    def killer():
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            if any(cache.rglob("composite-w0001-*.complete.json")):
+                workers = _dask_workers()
+                if workers:
+                    workers[0].kill()
+                    killed.append(workers[0].pid)
+                return
+            time.sleep(0.05)
+
+    t = threading.Thread(target=killer, daemon=True)
+    t.start()
+    code = main(["batch", str(src), "-o", str(dest), "--cache", str(cache), *METHOD])
+    t.join()
+    assert killed, "no worker was killed"
+    assert code == 0
+    np.testing.assert_array_equal(read_video(dest / "long.mkv")[0], single(clip, tmp_path))
