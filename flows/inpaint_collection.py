@@ -22,6 +22,7 @@ from prefect import flow, get_run_logger
 from prefect.futures import wait
 
 from flows.config import JobConfig
+from flows.runtime import default_task_runner
 from storage.manifests import exists, list_videos
 from storage.zarr_cache import ZarrCache, get_fs, is_local, local_path
 from tasks import stage_tasks as T
@@ -78,7 +79,7 @@ def write_report(rows: list[dict], prefix: str) -> None:
             fs.pipe_file(path, body)
 
 
-@flow(name="inpaint-collection", log_prints=True, validate_parameters=True)
+@flow(name="inpaint-collection", log_prints=True, validate_parameters=True, task_runner=default_task_runner())
 def inpaint_collection(job: JobConfig) -> list[dict]:
     """Inpaint every video of ``job.source`` into ``job.dest``; returns the per-video report rows."""
     log = get_run_logger()

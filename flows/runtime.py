@@ -110,6 +110,14 @@ def task_runner(cluster: str | None = None, workers: int | None = None, gpus: in
     return DaskTaskRunner(cluster_class="distributed.LocalCluster", cluster_kwargs=kwargs)
 
 
+def default_task_runner():
+    """The task runner a deployment run uses: ``ISVI_DASK_ADDRESS``, else a local cluster of
+    ``ISVI_DASK_WORKERS`` workers (default: CPU count) advertising ``ISVI_GPUS`` GPUs."""
+    workers = os.environ.get("ISVI_DASK_WORKERS")
+    return task_runner(os.environ.get("ISVI_DASK_ADDRESS") or None, int(workers) if workers else None,
+                       int(os.environ.get("ISVI_GPUS", "0")))
+
+
 def run_collection(job, cluster: str | None = None, workers: int | None = None) -> list[dict]:
     """Run ``inpaint_collection`` on Dask with one Prefect server; returns the report rows."""
     offline_env()
