@@ -96,7 +96,7 @@ def _row_item(row: dict, where: str, base: str) -> VideoItem:
         raise InputError(where, "row has no 'video'")
     mask = row.get("mask") or None
     mask = mask.strip() if isinstance(mask, str) else mask
-    boxes = row.get("boxes") or ()
+    boxes = row.get("boxes") or ""
     if isinstance(boxes, str):
         boxes = tuple(b.strip() for b in boxes.split(";") if b.strip())
     elif isinstance(boxes, list):
