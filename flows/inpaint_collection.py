@@ -79,6 +79,46 @@ def write_report(rows: list[dict], prefix: str) -> None:
             fs.pipe_file(path, body)
 
 
+class _Progress:
+    """One bar per video on a terminal: stages finished, with the stage just finished."""
+
+    def __init__(self, totals: dict[str, int]):
+        import sys
+
+        from tqdm import tqdm
+
+        width = max((len(n) for n in totals), default=4)
+        self.bars = {n: tqdm(total=t, desc=f"{n:<{width}}", unit="stage", position=i, leave=True, file=sys.stderr,
+                             dynamic_ncols=True) for i, (n, t) in enumerate(totals.items())}
+
+    def update(self, name: str, stage: str) -> None:
+        self.bars[name].set_postfix_str(stage, refresh=False)
+        self.bars[name].update(1)
+
+    def close(self) -> None:
+        for bar in self.bars.values():
+            bar.close()
+
+
+def _follow(per_video: dict[str, list]) -> None:
+    """Terminal progress per video and stage while the futures finish (only when stderr is a terminal)."""
+    import sys
+
+    from prefect.futures import as_completed
+
+    if not per_video or not sys.stderr.isatty():
+        return
+    owner = {id(f): n for n, futs in per_video.items() for f in futs}
+    progress = _Progress({n: len(futs) for n, futs in per_video.items()})
+    try:
+        for fut in as_completed([f for futs in per_video.values() for f in futs]):
+            name, state = owner.get(id(fut)), fut.state
+            if name is not None:
+                progress.update(name, fut.result().key.stage if state.is_completed() else state.name.lower())
+    finally:
+        progress.close()
+
+
 @flow(name="inpaint-collection", log_prints=True, validate_parameters=True, task_runner=default_task_runner())
 def inpaint_collection(job: JobConfig) -> list[dict]:
     """Inpaint every video of ``job.source`` into ``job.dest``; returns the per-video report rows."""
@@ -127,6 +167,7 @@ def inpaint_collection(job: JobConfig) -> list[dict]:
         futs.append(T.encode.submit(v, composites, cfg, cache))
         per_video[name] = futs
         rows[name].update(frames=v.frames, shots=len(v.shots), windows=n_windows)
+    _follow(per_video)
     for name, futs in per_video.items():
         wait(futs)
         row = rows[name]
