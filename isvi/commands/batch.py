@@ -98,6 +98,9 @@ def run(args: argparse.Namespace) -> int:
 
     offline_env()
     job = resolve_job(args)
+    from storage.manifests import list_videos
+
+    list_videos(job.source)  # bad SOURCE or manifest: exit 2 before any server or cluster starts
     from flows.runtime import run_collection
 
     rows = run_collection(job, cluster=args.cluster, workers=args.workers)

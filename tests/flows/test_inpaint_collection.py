@@ -106,3 +106,32 @@ def test_sigkill_mid_run_then_resume(prefect_api, tmp_path):
     assert computed == {stage_of(m) for m in _markers(cache) - done}
     assert "shot-0000/decode" not in computed and row["cached_stages"] > 0
     np.testing.assert_array_equal(read_video(dest / "long.mkv")[0], single(clip, tmp_path))
+
+
+def test_manifest_with_own_masks_and_a_failure_after_probe(prefect_api, tmp_path):
+    """A frame folder whose 5th frame has another size passes probe and fails in decode: the
+    failure is reported with the file's name and the other video (its own mask) finishes."""
+    import cv2
+
+    from isvi.inpaint import inpaint_video
+
+    clip = write_clip(tmp_path / "good.mkv", pan_frames(16, seed=8))
+    mask = np.zeros((48, 64), np.uint8)
+    mask[10:22, 30:44] = 255
+    cv2.imwrite(str(tmp_path / "good_mask.png"), mask)
+    frames = tmp_path / "frames"
+    frames.mkdir()
+    for i, f in enumerate(pan_frames(12, seed=9)):
+        cv2.imwrite(str(frames / f"{i:05d}.png"), f if i != 4 else f[:40])
+    (tmp_path / "jobs.jsonl").write_text(
+        json.dumps({"video": "good.mkv", "mask": "good_mask.png", "output": "clean/good.mkv"}) + "\n"
+        + json.dumps({"video": "frames", "output": "frames_out"}) + "\n")
+    dest = tmp_path / "out"
+    assert main(["batch", str(tmp_path / "jobs.jsonl"), "-o", str(dest), *METHOD]) == 1
+    rows = {r["name"]: r for r in json.loads((dest / "isvi-report.json").read_text())["videos"]}
+    assert rows["clean/good.mkv"]["status"] == "done"
+    assert rows["frames_out"]["status"] == "failed" and "00004.png" in rows["frames_out"]["error"]
+    ref = tmp_path / "ref.mkv"
+    inpaint_video(clip, ref, CFG.model_copy(update={"mask": str(tmp_path / "good_mask.png"), "box": ()}))
+    np.testing.assert_array_equal(read_video(dest / "clean" / "good.mkv")[0], read_video(ref)[0])
+    assert not (dest / "frames_out").exists()

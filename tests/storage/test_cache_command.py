@@ -1,0 +1,33 @@
+"""``isvi cache ls|clear`` and ``isvi batch`` argument errors (no server or cluster needed)."""
+
+import numpy as np
+
+from isvi.cli import main
+from storage.zarr_cache import StageKey, ZarrCache
+
+
+def test_ls_and_clear(tmp_path, capsys):
+    cache = ZarrCache(str(tmp_path))
+    for part in ("w0000", "w0001"):
+        cache.write(StageKey("vidA", "shot-0000", "flow", part, "a" * 16), {"x": np.zeros((2, 1, 1))}, 2)
+    cache.create(StageKey("vidA", "shot-0000", "fill", "w0000", "b" * 16), {"x": ((2, 1, 1), np.uint8)}, 2)
+    cache.write(StageKey("vidB", "shot-0001", "decode", "", "c" * 16), {"x": np.zeros((2, 1, 1))}, 2)
+    assert main(["cache", "ls", str(tmp_path)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out == ["vidA  flow:2 fill:0(+1 unfinished)", "vidB  decode:1"]
+    assert main(["cache", "clear", str(tmp_path), "--incomplete"]) == 0
+    assert [r["stage"] for r in cache.ls() if r["video"] == "vidA"] == ["flow", "flow"]
+    assert main(["cache", "clear", str(tmp_path), "--video", "vidA"]) == 0
+    assert {r["video"] for r in cache.ls()} == {"vidB"}
+    assert main(["cache", "clear", str(tmp_path)]) == 0 and cache.ls() == []
+
+
+def test_batch_bad_source_exits_2(tmp_path, capsys):
+    assert main(["batch", str(tmp_path / "nowhere"), "-o", str(tmp_path / "out"), "--box", "1,1,2,2"]) == 2
+    assert "nowhere" in capsys.readouterr().err
+
+
+def test_batch_bad_option_exits_2(tmp_path, capsys):
+    (tmp_path / "a.mp4").write_bytes(b"x")
+    assert main(["batch", str(tmp_path), "-o", str(tmp_path / "out"), "--window", "2"]) == 2
+    assert "inpaint.window_frames" in capsys.readouterr().err
