@@ -114,9 +114,33 @@ def chunk_frames(cfg: InpaintConfig) -> int:
     return max(1, cfg.window_frames - cfg.overlap_frames)
 
 
+@functools.lru_cache(maxsize=8)
+def models_fingerprint(models_dir: str, mtimes: tuple) -> str:
+    """Content hash of the ONNX files in a models folder (weights, not their path, key the stages)."""
+    from pathlib import Path
+
+    from storage.keys import bytes_fingerprint
+
+    def chunks():
+        for p in sorted(Path(models_dir).glob("*.onnx")):
+            yield p.name.encode()
+            with open(p, "rb") as f:
+                while block := f.read(1 << 20):
+                    yield block
+
+    return bytes_fingerprint(chunks())[:16]
+
+
 def stage_config(cfg: InpaintConfig, stage: str) -> dict:
+    """The settings ``stage`` reads, as JSON values; a models folder enters by its files' content."""
     dumped = cfg.model_dump(mode="json")
-    return {f: dumped[f] for f in STAGE_FIELDS[stage]}
+    out = {f: dumped[f] for f in STAGE_FIELDS[stage]}
+    if out.get("models"):
+        from pathlib import Path
+
+        files = sorted(Path(out["models"]).glob("*.onnx"))
+        out["models"] = models_fingerprint(out["models"], tuple((p.name, p.stat().st_mtime_ns) for p in files))
+    return out
 
 
 def run_stage(cache: ZarrCache, key: StageKey, video: str, compute: Callable[[], dict | None]) -> StageRef:

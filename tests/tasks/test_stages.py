@@ -102,3 +102,17 @@ def test_bad_mask_is_an_input_error(clip, tmp_path):
     item = VideoItem(str(clip), "pan.mkv", mask=str(tmp_path / "missing.png"), own_mask=True)
     with pytest.raises(InputError, match="missing.png"):
         stages.probe_video(item, str(tmp_path / "o.mkv"), CFG, ZarrCache(str(tmp_path / "c")))
+
+
+def test_models_enter_stage_keys_by_content(tmp_path):
+    from tasks.common import stage_config
+
+    (tmp_path / "m1").mkdir(), (tmp_path / "m2").mkdir(), (tmp_path / "m3").mkdir()
+    (tmp_path / "m1" / "igfc.onnx").write_bytes(b"weights-a")
+    (tmp_path / "m2" / "igfc.onnx").write_bytes(b"weights-a")
+    (tmp_path / "m3" / "igfc.onnx").write_bytes(b"weights-b")
+    key = [stage_config(CFG.model_copy(update={"models": tmp_path / m}), "complete")["models"]
+           for m in ("m1", "m2", "m3")]
+    assert key[0] == key[1] != key[2]
+    assert stage_config(CFG, "flow") == {"flow_preset": "ultrafast", "max_side": CFG.max_side, "roi": True,
+                                         "roi_margin_px": CFG.roi_margin_px}
