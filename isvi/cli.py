@@ -25,6 +25,7 @@ COMMANDS = (
     "isvi.commands.detect_watermark",
     "isvi.commands.batch",
     "isvi.commands.cache",
+    "isvi.commands.train",
 )
 
 

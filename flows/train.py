@@ -1,0 +1,66 @@
+"""Prefect flow: prepare (or reuse) the training samples, train IGFC or ASFN with checkpoints and
+resume, and export ONNX (``isvi train`` is its command line).
+
+Tasks: ``prepare-data`` (skipped when the Zarr cache exists) then ``train`` (resumes from
+``OUT_DIR/last.pt`` if present). Interrupt the flow at any time and run the same command again:
+training picks up at the last checkpoint and sees the same batches it would have seen.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+# Offline-friendly Prefect settings; they must be set before prefect is imported.
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("DO_NOT_TRACK", "1")
+os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
+os.environ.setdefault("PREFECT_HOME", str(Path(__file__).resolve().parents[1] / ".prefect"))
+
+from prefect import flow, task  # noqa: E402
+from pydantic import BaseModel  # noqa: E402
+
+from isvi_models.train.loop import TrainConfig  # noqa: E402
+
+
+class DataConfig(BaseModel):
+    """How to prepare the samples when the cache does not exist yet."""
+
+    n_sim: int = 3000
+    n_clip: int = 1500
+    size: int = 64
+    photo_dirs: list[Path] = []
+    clip_paths: list[Path] = []
+    seed: int = 0
+
+
+@task(name="prepare-data")
+def prepare_data(kind: str, data: str, dcfg: dict) -> str:
+    path = Path(data)
+    if path.exists():
+        print(f"using cached samples {path}")
+        return str(path)
+    d = DataConfig(**dcfg)
+    if kind == "igfc":
+        from isvi_models.train.data import prepare_igfc_data as prep
+    else:
+        from isvi_models.train.asfn_sim import prepare_asfn_data as prep
+    prep(path, n_sim=d.n_sim, n_clip=d.n_clip, size=d.size, photo_dirs=d.photo_dirs, clip_paths=d.clip_paths,
+         seed=d.seed)
+    print(f"prepared {path}")
+    return str(path)
+
+
+@task(name="train")
+def train_task(cfg: dict, stop_after: int | None = None) -> dict:
+    from isvi_models.train.loop import train
+
+    return train(TrainConfig(**cfg), stop_after=stop_after)
+
+
+@flow(name="isvi-train", log_prints=True)
+def train_flow(cfg: dict, data_cfg: dict | None = None, stop_after: int | None = None) -> dict:
+    """Validate ``cfg`` (:class:`TrainConfig`), prepare data if needed, train/resume, export."""
+    tc = TrainConfig(**cfg)
+    prepare_data(tc.kind, str(tc.data), data_cfg or {})
+    return train_task(tc.model_dump(mode="json"), stop_after)

@@ -1,0 +1,1 @@
+"""Training of IGFC and ASFN: data simulation (:mod:`.data`, :mod:`.asfn_sim`) and the resumable loop (:mod:`.loop`)."""
