@@ -94,9 +94,15 @@ def resolve_job(args: argparse.Namespace):
 
 
 def run(args: argparse.Namespace) -> int:
+    import os
+
     from flows.runtime import offline_env
 
     offline_env()
+    if sys.stderr.isatty():
+        # progress bars on the terminal, warnings only; INFO logs still reach the Prefect server (UI)
+        os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "WARNING")
+        os.environ.setdefault("DASK_LOGGING__DISTRIBUTED", "warning")
     job = resolve_job(args)
     from storage.manifests import list_videos
 
