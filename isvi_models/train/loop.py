@@ -9,8 +9,9 @@
 * ``history.json`` and ``loss.png`` (loss curves, training and held-out validation);
 * ``<kind>.onnx`` at the end (:mod:`isvi_models.export`) and ``<kind>_state.pt`` (weights only).
 
-IGFC starts as the Laplacian fill: the final conv is zero-initialised, and the network adds a
-residual to the pivot's filled flow. Augmentations keep inputs as the inference adapter builds
+IGFC starts close to the Laplacian fill: the final conv's initial weights are scaled by 0.1, and
+the network adds a residual to the pivot's filled flow. (Zero would start exactly at the fill, but
+then no gradient reaches the layers before it and the full-resolution head hardly learns.) Augmentations keep inputs as the inference adapter builds
 them: flips (with the flow component negated), transposition (components swapped), and the
 mirrored windows that :func:`isvi_models.learned.window_indices` produces at the sequence ends.
 """
@@ -52,6 +53,8 @@ class TrainConfig(BaseModel):
     disc_nf: int = Field(16, ge=2, description="ASFN's SN-PatchGAN width")
     adv_weight: float = Field(0.01, ge=0)
     ternary_weight: float = Field(0.01, ge=0)
+    init_from: Path | None = Field(None, description="start from these weights (a last.pt or state_dict) instead of scratch")
+    reinit: list[str] = Field([], description="parameter-name prefixes re-initialised after init_from")
     export: bool = True
     device: str = "cpu"
     amp: bool = Field(False, description="bf16 autocast (on a GPU)")
@@ -153,7 +156,7 @@ def asfn_batch(arrays: dict[str, np.ndarray], idx: np.ndarray, rng: np.random.Ge
 
 
 def build_models(cfg: TrainConfig):
-    """(generator, discriminator or None) for ``cfg``; IGFC's final conv starts at zero (= Laplacian fill)."""
+    """(generator, discriminator or None) for ``cfg``; IGFC's final conv starts small (near the Laplacian fill)."""
     import torch
 
     from isvi_models.nets import create_model
@@ -165,9 +168,14 @@ def build_models(cfg: TrainConfig):
     if cfg.kind == "igfc":
         with torch.no_grad():
             for p in net.final.parameters():
-                p.zero_()
+                p.mul_(0.1)
     else:
         disc = create_model("patchgan_base", nf=cfg.disc_nf) if cfg.adv_weight > 0 else None
+    if cfg.init_from is not None:
+        state = torch.load(cfg.init_from, map_location="cpu", weights_only=False)
+        state = state.get("model", state)
+        fresh = {k: v for k, v in net.state_dict().items() if any(k.startswith(p) for p in cfg.reinit)}
+        net.load_state_dict({**state, **fresh})
     return net, disc
 
 
