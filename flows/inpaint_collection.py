@@ -26,6 +26,8 @@ from flows.runtime import default_task_runner
 from storage.manifests import exists, list_videos
 from storage.zarr_cache import ZarrCache, get_fs, is_local, local_path
 from tasks import stage_tasks as T
+from tasks import stages as S
+from tasks.common import StageRef
 from tasks.stages import plan_shot
 
 GPU_STAGES = ("flow", "complete", "fill")
@@ -151,24 +153,43 @@ def inpaint_collection(job: JobConfig) -> list[dict]:
         v = pf.result()
         futs, composites = [], []
         n_windows = 0
+
+        def done(key):
+            """A StageRef for a stage whose marker exists (not submitted: no task, no Prefect overhead)."""
+            if not cache.is_complete(key):
+                return None
+            return StageRef(key, v.name, computed=False, seconds=0.0,
+                            passthrough=bool(cache.marker(key).get("passthrough")))
+
         for shot in v.shots:
-            d = T.decode.submit(v, shot, cfg, cache)
+            dk = S.decode_key(v, shot, cfg)
+            d = done(dk) or T.decode.submit(v, shot, cfg, cache)
             futs.append(d)
-            prev = None
+            prev, prev_fp = None, None
             for win in plan_shot(shot, cfg):
                 n_windows += 1
-                with _gpu(job):
-                    f = T.flow.submit(v, shot, win, d, prev, cfg, cache)
-                    c = T.complete.submit(v, shot, win, f, cfg, cache)
-                    fi = T.fill.submit(v, shot, win, f, c, cfg, cache)
-                prev = T.composite.submit(v, shot, win, d, prev, f, fi, cfg, cache)
-                futs += [f, c, fi, prev]
-                composites.append(prev)
+                fk = S.flow_key(v, shot, win, dk.fp, prev_fp, cfg)
+                ck = S.complete_key(v, shot, win, fk.fp, cfg)
+                ik = S.fill_key(v, shot, win, ck.fp, cfg)
+                pk = S.composite_key(v, shot, win, ik.fp, dk.fp, prev_fp, cfg)
+                p = done(pk)
+                if p is not None:  # the window's output exists: its inner stages are not needed
+                    f = c = fi = None
+                else:
+                    with _gpu(job):
+                        f = done(fk) or T.flow.submit(v, shot, win, d, prev, cfg, cache)
+                        c = done(ck) or T.complete.submit(v, shot, win, f, cfg, cache)
+                        fi = done(ik) or T.fill.submit(v, shot, win, f, c, cfg, cache)
+                    p = T.composite.submit(v, shot, win, d, prev, f, fi, cfg, cache)
+                futs += [x for x in (f, c, fi, p) if x is not None]
+                composites.append(p)
+                prev, prev_fp = p, pk.fp
         futs.append(T.encode.submit(v, composites, cfg, cache))
         per_video[name] = futs
         rows[name].update(frames=v.frames, shots=len(v.shots), windows=n_windows)
-    _follow(per_video)
-    for name, futs in per_video.items():
+    _follow({n: [f for f in futs if not isinstance(f, StageRef)] for n, futs in per_video.items()})
+    for name, entries in per_video.items():
+        futs = [f for f in entries if not isinstance(f, StageRef)]
         wait(futs)
         row = rows[name]
         if not all(f.state.is_completed() for f in futs):
@@ -176,8 +197,8 @@ def inpaint_collection(job: JobConfig) -> list[dict]:
             log.error("%s: failed: %s", name, row["error"])
             continue
         secs: dict[str, float] = defaultdict(float)
-        for f in futs:
-            ref = f.result()
+        for f in entries:
+            ref = f if isinstance(f, StageRef) else f.result()
             secs[ref.key.stage] += ref.seconds
             if ref.computed:
                 row["computed_stages"].append(f"{ref.key.group}/{ref.key.stage}" +

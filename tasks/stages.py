@@ -145,14 +145,42 @@ def _key(v: VideoRef, shot: ShotSpec, stage: str, part: str, cfg: InpaintConfig,
                     stage_fingerprint(stage, VERSIONS[stage], conf, upstream))
 
 
+def decode_key(v: VideoRef, shot: ShotSpec, cfg: InpaintConfig) -> StageKey:
+    geometry = {"start": shot.start, "stop": shot.stop, "chunk": chunk_frames(cfg)}
+    return _key(v, shot, "decode", "", cfg, geometry, [v.video_id])
+
+
+def flow_key(v: VideoRef, shot: ShotSpec, win: WindowSpec, decode_fp: str, prev_fp: str | None,
+             cfg: InpaintConfig) -> StageKey:
+    return _key(v, shot, "flow", f"w{win.index:04d}", cfg, _window_geometry(win), [decode_fp, prev_fp])
+
+
+def complete_key(v: VideoRef, shot: ShotSpec, win: WindowSpec, flow_fp: str, cfg: InpaintConfig) -> StageKey:
+    return _key(v, shot, "complete", f"w{win.index:04d}", cfg, {}, [flow_fp])
+
+
+def fill_key(v: VideoRef, shot: ShotSpec, win: WindowSpec, complete_fp: str, cfg: InpaintConfig) -> StageKey:
+    return _key(v, shot, "fill", f"w{win.index:04d}", cfg, {}, [complete_fp])
+
+
+def composite_key(v: VideoRef, shot: ShotSpec, win: WindowSpec, fill_fp: str, decode_fp: str, prev_fp: str | None,
+                  cfg: InpaintConfig) -> StageKey:
+    return _key(v, shot, "composite", f"w{win.index:04d}", cfg, _window_geometry(win), [fill_fp, decode_fp, prev_fp])
+
+
+def encode_key(v: VideoRef, composite_fps: list[str], cfg: InpaintConfig) -> StageKey:
+    return StageKey(v.video_id, "video", "encode", "",
+                    stage_fingerprint("encode", VERSIONS["encode"], {**stage_config(cfg, "encode"),
+                                                                     "output": v.output}, composite_fps))
+
+
 def decode_shot(v: VideoRef, shot: ShotSpec, cfg: InpaintConfig, cache: ZarrCache) -> StageRef:
     """Frames and dilated holes of one shot, written chunk by chunk (memory: one chunk)."""
     from isvi.video import VideoSource
     from isvi_models.ops.masks import dilate_holes
 
     n, chunk = shot.stop - shot.start, chunk_frames(cfg)
-    key = _key(v, shot, "decode", "", cfg, {"start": shot.start, "stop": shot.stop, "chunk": chunk},
-               [v.video_id])
+    key = decode_key(v, shot, cfg)
 
     def compute():
         with VideoSource(v.local, folder_fps=cfg.fps_fraction) as src:
@@ -191,8 +219,7 @@ def flow_window(v: VideoRef, shot: ShotSpec, win: WindowSpec, decode: StageRef, 
     from isvi.inpaint import prepare_working
     from isvi_models.pipeline import prefill_for_flow
 
-    key = _key(v, shot, "flow", f"w{win.index:04d}", cfg, _window_geometry(win),
-               [decode.key.fp, prev.key.fp if prev else None])
+    key = flow_key(v, shot, win, decode.key.fp, prev.key.fp if prev else None, cfg)
 
     def compute():
         frames, holes = load_window(cache, decode, win, prev)
@@ -223,7 +250,7 @@ def complete_window(v: VideoRef, shot: ShotSpec, win: WindowSpec, flow: StageRef
     """Flows completed inside the (further dilated) hole."""
     from isvi_models.pipeline import complete_flows
 
-    key = _key(v, shot, "complete", f"w{win.index:04d}", cfg, {}, [flow.key.fp])
+    key = complete_key(v, shot, win, flow.key.fp, cfg)
 
     def compute():
         if flow.passthrough:
@@ -242,7 +269,7 @@ def fill_window(v: VideoRef, shot: ShotSpec, win: WindowSpec, flow: StageRef, co
     """Gradient propagation along completed flow, fusion, key frames and Poisson reconstruction."""
     from isvi_models.ops.reconstruct import fill_holes
 
-    key = _key(v, shot, "fill", f"w{win.index:04d}", cfg, {}, [complete.key.fp])
+    key = fill_key(v, shot, win, complete.key.fp, cfg)
 
     def compute():
         if flow.passthrough:
@@ -264,8 +291,7 @@ def composite_window(v: VideoRef, shot: ShotSpec, win: WindowSpec, decode: Stage
     """Full-resolution frames of the window: the fill written back into the hole pixels only."""
     from isvi.inpaint import Region, composite
 
-    key = _key(v, shot, "composite", f"w{win.index:04d}", cfg, _window_geometry(win),
-               [fill.key.fp, decode.key.fp, prev.key.fp if prev else None])
+    key = composite_key(v, shot, win, fill.key.fp, decode.key.fp, prev.key.fp if prev else None, cfg)
 
     def compute():
         frames, holes = load_window(cache, decode, win, prev)
@@ -292,10 +318,7 @@ def encode_video(v: VideoRef, composites: list[StageRef], cfg: InpaintConfig, ca
     """Write the finalised frames of every window, in order, to ``v.output`` with the source's streams."""
     from isvi.video import FrameWriter, VideoInfo
 
-    key = StageKey(v.video_id, "video", "encode", "",
-                   stage_fingerprint("encode", VERSIONS["encode"], {**stage_config(cfg, "encode"),
-                                                                     "output": v.output},
-                                     [c.key.fp for c in composites]))
+    key = encode_key(v, [c.key.fp for c in composites], cfg)
     if cache.is_complete(key) and exists(v.output):
         return StageRef(key, v.name, computed=False, seconds=0.0)
     t0 = time.perf_counter()
