@@ -24,7 +24,7 @@ class JobConfig(BaseModel):
     cache: str | None = Field(None, description="cache URL for intermediates; default: '<dest>.isvi-cache'")
     inpaint: InpaintConfig = Field(default_factory=InpaintConfig)
     detect_shots: bool = True
-    shot_threshold: float = Field(3.0, gt=0, le=100, description="PySceneDetect adaptive threshold")
+    shot_threshold: float = Field(10.0, gt=0, le=100, description="FFmpeg scdet score (percent) that marks a cut")
     min_shot_frames: int = Field(15, ge=1, le=10000)
     overwrite: bool = False
     gpus: int = Field(0, ge=0, le=64, description="GPUs the Dask workers advertise (GPU stages ask for one)")

@@ -52,7 +52,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     g = p.add_argument_group("shots")
     g.add_argument("--no-shots", dest="detect_shots", action="store_const", const=False,
                    help="treat each video as one shot")
-    g.add_argument("--shot-threshold", type=float, metavar="X", help="PySceneDetect adaptive threshold (3.0)")
+    g.add_argument("--shot-threshold", type=float, metavar="X", help="FFmpeg scdet score that marks a cut (10)")
     g.add_argument("--min-shot", dest="min_shot_frames", type=int, metavar="N", help="shortest shot (15 frames)")
     g = p.add_argument_group("method and output (as in 'isvi inpaint')")
     for opt, field, typ in METHOD_OPTIONS:

@@ -1,5 +1,7 @@
 """The stages run one by one (no Prefect, no Dask) reproduce ``isvi inpaint`` and skip finished work."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -116,3 +118,14 @@ def test_models_enter_stage_keys_by_content(tmp_path):
     assert key[0] == key[1] != key[2]
     assert stage_config(CFG, "flow") == {"flow_preset": "ultrafast", "max_side": CFG.max_side, "roi": True,
                                          "roi_margin_px": CFG.roi_margin_px}
+
+
+def test_detect_shots_finds_the_cut_and_nothing_else(tmp_path):
+    from isvi.video import VideoSource
+    from tasks.stages import detect_shots
+
+    cut = write_clip(tmp_path / "cut.mkv", cut_clip(20, 20))
+    assert detect_shots(VideoSource(cut), 10.0, 5) == [(0, 20), (20, 40)]
+    # a real pan (no cut) stays one shot
+    real = Path(__file__).resolve().parents[1] / "assets" / "city_small.mp4"
+    assert detect_shots(VideoSource(real), 10.0, 5) == [(0, 24)]
