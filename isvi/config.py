@@ -34,7 +34,7 @@ class InpaintConfig(BaseModel):
     flow_dilate_px: int = Field(20, ge=0, le=64, description="extra growth of the flow hole (working pixels)")
     consistency_px: float = Field(100.0, gt=0, le=1000, description="forward-backward error (px) above which a step is rejected")
     alpha: float = Field(0.5, gt=0, le=100, description="temperature of the exp(-error/alpha) fusion weights")
-    spatial_fill: Literal["telea", "ns", "biharmonic"] = "telea"
+    spatial_fill: Literal["telea", "ns", "biharmonic", "fsr"] = "fsr"
     flow_completion: Literal["laplace", "igfc"] = "laplace"
     style_fusion: Literal["none", "asfn"] = "none"
     models: Path | None = Field(None, description="folder with igfc.onnx / asfn.onnx for the learned stages")

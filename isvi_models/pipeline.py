@@ -26,7 +26,7 @@ class MethodSettings:
     flow_dilate_px: int = 20
     consistency_px: float = 100.0
     alpha: float = 0.5
-    spatial_fill: str = "telea"
+    spatial_fill: str = "fsr"
     max_key_frames: int = 8
     estimator: FlowEstimator = field(default_factory=DISFlowEstimator)
     completer: FlowCompleter = field(default_factory=LaplaceCompleter)

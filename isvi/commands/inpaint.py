@@ -61,8 +61,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--consistency", dest="consistency_px", type=float, metavar="PX",
                    help=_field_help("consistency_px"))
     g.add_argument("--alpha", type=float, help=_field_help("alpha"))
-    g.add_argument("--spatial-fill", choices=["telea", "ns", "biharmonic"],
-                   help="fill for pixels no frame shows; default telea")
+    g.add_argument("--spatial-fill", choices=["telea", "ns", "biharmonic", "fsr"],
+                   help="fill for pixels no frame shows; default fsr (OpenCV frequency-selective reconstruction)")
     g.add_argument("--flow-completion", choices=["laplace", "igfc"], help="default laplace")
     g.add_argument("--style-fusion", choices=["none", "asfn"], help="default none")
     g.add_argument("--models", metavar="DIR", help="folder holding igfc.onnx / asfn.onnx")

@@ -32,7 +32,7 @@ def fill_key_frame(frame: np.ndarray, hole: np.ndarray, gx: np.ndarray, gy: np.n
 
 
 def fill_holes(frames: np.ndarray, holes: np.ndarray, flow_fwd: np.ndarray, flow_bwd: np.ndarray, *,
-               consistency_px: float = 100.0, alpha: float = 0.5, spatial_method: str = "telea",
+               consistency_px: float = 100.0, alpha: float = 0.5, spatial_method: str = "fsr",
                max_key_frames: int = 8, refiner: GradientRefiner | None = None,
                on_stage: Callable[[str], None] | None = None) -> np.ndarray:
     """Inpaint ``holes`` (T, H, W) of float32 frames (T, H, W, 3) given completed flows.
