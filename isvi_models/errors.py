@@ -16,13 +16,22 @@ class IsviError(Exception):
     """Base of every error isvi raises on purpose."""
 
 
-class InputError(IsviError):
-    """Bad input from the user. ``path`` is the file the problem is about, if any."""
+class _PathProblem(IsviError):
+    """An error about one file: ``path`` (or None) and ``problem``, shown as ``path: problem``."""
 
     def __init__(self, path: object, problem: str):
         self.path = None if path is None else str(path)
         self.problem = problem
         super().__init__(f"{self.path}: {problem}" if self.path else problem)
+
+    def __reduce__(self):
+        # Rebuild from (path, problem), not from the formatted message, so the error survives
+        # pickling across processes (Dask workers, subprocess benchmarks) with its type intact.
+        return (type(self), (self.path, self.problem))
+
+
+class InputError(_PathProblem):
+    """Bad input from the user. ``path`` is the file the problem is about, if any."""
 
 
 class ConfigError(IsviError):
@@ -33,13 +42,8 @@ class StageError(IsviError):
     """A stage function received arrays of the wrong shape or type."""
 
 
-class ModelError(IsviError):
+class ModelError(_PathProblem):
     """Missing or unreadable model weights, or an execution provider that is not available."""
-
-    def __init__(self, path: object, problem: str):
-        self.path = None if path is None else str(path)
-        self.problem = problem
-        super().__init__(f"{self.path}: {problem}" if self.path else problem)
 
 
 def check_shape(array, spec: str, name: str = "array") -> None:

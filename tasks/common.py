@@ -6,7 +6,6 @@ cache and never travel through the Dask scheduler or Prefect results.
 
 from __future__ import annotations
 
-import copyreg
 import functools
 import logging
 import time
@@ -18,32 +17,6 @@ from storage.zarr_cache import StageKey, ZarrCache
 
 log = logging.getLogger("isvi.batch")
 
-
-def _reduce_path_error(exc):
-    return (type(exc), (exc.path, exc.problem))
-
-
-def register_error_pickling() -> None:
-    """Let errors with a ``(path, problem)`` constructor cross process boundaries (Dask workers).
-
-    ``Exception.__reduce__`` re-creates an exception from ``args`` (the one formatted message),
-    which ``InputError(path, problem)`` cannot take, so a worker's error would arrive as a
-    ``TypeError``. (Defining ``__reduce__`` on the classes in ``isvi_models.errors`` would be the
-    lasting fix.)
-    """
-    from isvi_models.errors import InputError, ModelError
-
-    def subclasses(cls):
-        yield cls
-        for sub in cls.__subclasses__():
-            yield from subclasses(sub)
-
-    for base in (InputError, ModelError):
-        for cls in subclasses(base):
-            copyreg.pickle(cls, _reduce_path_error)
-
-
-register_error_pickling()
 
 # Stage code versions: bump one when its output changes for the same inputs.
 VERSIONS = {"probe": 1, "decode": 1, "flow": 1, "complete": 1, "fill": 1, "composite": 1, "encode": 1}
