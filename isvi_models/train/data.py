@@ -250,16 +250,17 @@ def simulate_sequence(rng: np.random.Generator, photos: list[np.ndarray], n_fram
 # Masks and IGFC samples
 
 
-def training_masks(rng: np.random.Generator, frames: int, height: int, width: int) -> np.ndarray:
-    """Moving training holes (frames, H, W) bool: STTN-style blobs (half stationary) or moving squares."""
+def training_masks(rng: np.random.Generator, frames: int, height: int, width: int,
+                   speed_px: float = 4.0) -> np.ndarray:
+    """Moving training holes (frames, H, W) bool: STTN-style blobs (30 % stationary) or moving squares."""
     from isvi.evaluation.mask_generators import moving_blobs, moving_squares
 
     seed = int(rng.integers(2**31))
     if rng.random() < 0.6:
-        return moving_blobs(frames, height, width, seed, size_range=(0.25, 0.6), max_speed_px=4.0,
+        return moving_blobs(frames, height, width, seed, size_range=(0.25, 0.6), max_speed_px=speed_px,
                             p_static=0.3)
     return moving_squares(frames, height, width, seed, count=int(rng.integers(1, 3)),
-                          size_frac=float(rng.uniform(0.2, 0.45)), max_speed_px=5.0)
+                          size_frac=float(rng.uniform(0.2, 0.45)), max_speed_px=1.25 * speed_px)
 
 
 def make_igfc_sample(flows: np.ndarray, frame_t: np.ndarray, frame_t1: np.ndarray,
@@ -278,17 +279,18 @@ def make_igfc_sample(flows: np.ndarray, frame_t: np.ndarray, frame_t1: np.ndarra
     }
 
 
-def simulated_igfc_sample(rng: np.random.Generator, photos: list[np.ndarray], num_frames: int, size: int):
+def simulated_igfc_sample(rng: np.random.Generator, photos: list[np.ndarray], num_frames: int, size: int,
+                          mask_speed_px: float = 4.0):
     """An IGFC sample from simulated motion: ``num_frames`` flows need ``num_frames + 1`` frames."""
     seq = simulate_sequence(rng, photos, num_frames + 1, size, size)
     flows = np.stack([seq.flow(t, t + 1) for t in range(num_frames)])
-    holes = training_masks(rng, num_frames, size, size)
+    holes = training_masks(rng, num_frames, size, size, mask_speed_px)
     p = num_frames // 2
     return make_igfc_sample(flows, seq.frames[p], seq.frames[p + 1], holes)
 
 
 def clip_igfc_sample(rng: np.random.Generator, frames: np.ndarray, fwd: np.ndarray, num_frames: int, size: int,
-                     interval: int = 1):
+                     interval: int = 1, mask_speed_px: float = 4.0):
     """An IGFC sample from a real clip's pseudo ground truth: a random crop of ``num_frames`` flows."""
     k, h, w = fwd.shape[:3]
     span = (num_frames - 1) * interval
@@ -297,7 +299,7 @@ def clip_igfc_sample(rng: np.random.Generator, frames: np.ndarray, fwd: np.ndarr
     y = int(rng.integers(0, h - size + 1))
     x = int(rng.integers(0, w - size + 1))
     flows = fwd[idx, y:y + size, x:x + size]
-    holes = training_masks(rng, num_frames, size, size)
+    holes = training_masks(rng, num_frames, size, size, mask_speed_px)
     p = idx[num_frames // 2]
     return make_igfc_sample(flows, frames[p, y:y + size, x:x + size], frames[p + 1, y:y + size, x:x + size], holes)
 
@@ -336,12 +338,12 @@ def read_zarr(path: str | Path) -> tuple[dict[str, np.ndarray], dict]:
 
 def prepare_igfc_data(out: str | Path, *, n_sim: int, n_clip: int, size: int = 64, num_frames: int = 3,
                       photo_dirs: list[str | Path] = (), clip_paths: list[str | Path] = (), seed: int = 0,
-                      clip_max_side: int = 320, log=print) -> Path:
+                      clip_max_side: int = 320, mask_speed_px: float = 4.0, log=print) -> Path:
     """Render ``n_sim`` simulated and ``n_clip`` real-clip IGFC samples of ``size``² and cache them as Zarr."""
     rng = np.random.default_rng(seed)
     photos = load_photographs(photo_dirs)
     log(f"{len(photos)} photographs")
-    samples = [simulated_igfc_sample(rng, photos, num_frames, size) for _ in range(n_sim)]
+    samples = [simulated_igfc_sample(rng, photos, num_frames, size, mask_speed_px) for _ in range(n_sim)]
     clips = []
     for path in clip_paths:
         frames = read_clip(path, clip_max_side)
@@ -350,8 +352,8 @@ def prepare_igfc_data(out: str | Path, *, n_sim: int, n_clip: int, size: int = 6
         log(f"clip {Path(path).name}: {frames.shape[0]} frames {frames.shape[2]}x{frames.shape[1]}")
     for i in range(n_clip if clips else 0):
         frames, fwd = clips[i % len(clips)]
-        samples.append(clip_igfc_sample(rng, frames, fwd, num_frames, size))
+        samples.append(clip_igfc_sample(rng, frames, fwd, num_frames, size, mask_speed_px=mask_speed_px))
     stacked = {k: np.stack([s[k] for s in samples]) for k in IGFC_KEYS}
     attrs = dict(kind="igfc", size=size, num_frames=num_frames, n_sim=n_sim, n_clip=n_clip if clips else 0,
-                 photos=len(photos), clips=[Path(p).name for p in clip_paths], seed=seed)
+                 photos=len(photos), clips=[Path(p).name for p in clip_paths], seed=seed, mask_speed_px=mask_speed_px)
     return write_zarr(out, stacked, attrs)
