@@ -107,13 +107,34 @@ def detect_shots(source, threshold: float, min_shot_frames: int, chunk: int = 64
     return list(zip(edges[:-1], edges[1:]))
 
 
-def _open_masks(item_mask: str | None, boxes: tuple[str, ...], info):
-    from isvi.masks import open_mask, parse_box
+AUTO_MASK_CONFIDENCE = 0.6  # as isvi inpaint --mask auto: refuse an empty or doubtful detection
 
+
+def _auto_mask(cache: ZarrCache, video_id: str, local: str) -> np.ndarray:
+    """The detected static-overlay mask of one video, cached like any stage output."""
+    key = StageKey(video_id, "video", "automask", "",
+                   stage_fingerprint("automask", 1, {"min_confidence": AUTO_MASK_CONFIDENCE}, [video_id]))
+    if cache.is_complete(key):
+        return np.asarray(cache.read(key, ["mask"])[0]["mask"][0], bool)
+    from isvi.watermark import detect_watermark
+
+    estimate = detect_watermark([Path(local)])
+    estimate.require(min_confidence=AUTO_MASK_CONFIDENCE, what=local)
+    cache.write(key, {"mask": estimate.mask[None]}, 1, confidence=float(estimate.confidence))
+    return estimate.mask
+
+
+def _open_masks(item_mask: str | None, boxes: tuple[str, ...], info, *, cache: ZarrCache | None = None,
+                video_id: str | None = None, local: str | None = None):
+    from isvi.masks import MaskSource, boxes_mask, open_mask, parse_box
+
+    parsed = [parse_box(b) for b in boxes]
     if item_mask == "auto":
-        raise ConfigError("mask: 'auto' is not supported by isvi batch yet; detect the mask once with "
-                          "isvi detect-watermark and pass it with --mask")
-    return open_mask(item_mask, [parse_box(b) for b in boxes], info)
+        static = _auto_mask(cache, video_id, local)
+        if parsed:
+            static = static | boxes_mask(parsed, info.width, info.height)
+        return MaskSource(info, static=static, path=Path(f"{local} (--mask auto)"))
+    return open_mask(item_mask, parsed, info)
 
 
 def probe_video(item: VideoItem, output: str, cfg: InpaintConfig, cache: ZarrCache, *, detect: bool = True,
@@ -128,13 +149,13 @@ def probe_video(item: VideoItem, output: str, cfg: InpaintConfig, cache: ZarrCac
         raise ConfigError(f"{item.source}: no mask; give --mask/--box or a mask in the manifest")
     with VideoSource(local, folder_fps=cfg.fps_fraction) as src:
         info = src.info
-        masks = _open_masks(mask, boxes, info)
+        vid = content_id(local, mask, boxes)
+        masks = _open_masks(mask, boxes, info, cache=cache, video_id=vid, local=str(local))
         coverage = masks.coverage()
         full = np.nonzero(coverage >= 1.0)[0]
         if full.size:
             raise InputError(masks.path or "--box", f"mask covers all of frame {int(full[0])}: "
                                                     "a frame needs some known pixels")
-        vid = content_id(local, mask, boxes)
         key = StageKey(vid, "video", "probe", "",
                        stage_fingerprint("probe", VERSIONS["probe"], {"detect": detect, "threshold": threshold,
                                                                       "min_shot_frames": min_shot_frames}, [vid]))
@@ -210,7 +231,7 @@ def decode_shot(v: VideoRef, shot: ShotSpec, cfg: InpaintConfig, cache: ZarrCach
 
     def compute():
         with VideoSource(v.local, folder_fps=cfg.fps_fraction) as src:
-            masks = _open_masks(v.mask, v.boxes, src.info)
+            masks = _open_masks(v.mask, v.boxes, src.info, cache=cache, video_id=v.video_id, local=v.local)
             group = cache.create(key, {"frames": ((n, v.height, v.width, 3), np.uint8),
                                        "holes": ((n, v.height, v.width), bool)}, chunk)
             for s in range(0, n, chunk):

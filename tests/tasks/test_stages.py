@@ -129,3 +129,29 @@ def test_detect_shots_finds_the_cut_and_nothing_else(tmp_path):
     # a real pan (no cut) stays one shot
     real = Path(__file__).resolve().parents[1] / "assets" / "city_small.mp4"
     assert detect_shots(VideoSource(real), 10.0, 5) == [(0, 24)]
+
+
+def test_auto_mask_is_detected_once_cached_and_removes_the_logo(tmp_path, monkeypatch):
+    import skimage.data
+
+    from isvi.watermark_synth import overlay_watermark, pan_clip
+
+    clean = pan_clip(skimage.data.astronaut(), n=30, size=(192, 256), seed=1)
+    marked, footprint = overlay_watermark(clean, "logo", 0, alpha=0.45, colour=(255, 255, 255))
+    clip = write_clip(tmp_path / "marked.mkv", marked)
+    cfg = InpaintConfig(mask="auto", dilate_px=0, codec="ffv1")
+    cache = ZarrCache(str(tmp_path / "cache"))
+    v, _ = run_all(VideoItem(str(clip), "marked.mkv"), tmp_path / "out.mkv", cfg, cache)
+    assert v.mask == "auto"
+    assert [r["stage"] for r in cache.ls() if r["stage"] == "automask" and r["complete"]] == ["automask"]
+    result, _ = read_video(tmp_path / "out.mkv")
+    holes = np.broadcast_to(footprint, clean.shape[:3])
+    err = lambda x: float(np.mean((x.astype(float) - clean.astype(float))[holes] ** 2))  # noqa: E731
+    assert err(result) < err(marked) / 4  # the logo is gone, not just touched
+    # a second probe reuses the cached detection: running the detector again would fail here
+    def no_second_detection(*args, **kwargs):
+        raise AssertionError("the cached mask should have been used")
+
+    monkeypatch.setattr("isvi.watermark.detect_watermark", no_second_detection)
+    again = stages.probe_video(VideoItem(str(clip), "marked.mkv"), str(tmp_path / "out2.mkv"), cfg, cache)
+    assert again.video_id == v.video_id and not again.passthrough
