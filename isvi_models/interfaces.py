@@ -26,6 +26,9 @@ class FlowCompleter(Protocol):
 
         ``holes[k]`` is the hole of the flow's source frame. For ``"backward"`` the flows are
         F_{k+1->k} in time order; a completer that needs the inertia order reverses them itself.
+
+        A completer may also offer ``complete_both(flow_fwd, flow_bwd, frame_holes)`` returning
+        both completed directions, when it can share work between them (the pipeline prefers it).
         """
 
 

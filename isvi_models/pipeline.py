@@ -53,6 +53,9 @@ def complete_flows(flow_fwd: np.ndarray, flow_bwd: np.ndarray, holes: np.ndarray
                    flow_dilate_px: int) -> tuple[np.ndarray, np.ndarray]:
     """Complete both flow directions inside the (further dilated) hole of each flow's source frame."""
     flow_holes = dilate_holes(holes, flow_dilate_px)
+    both = getattr(completer, "complete_both", None)
+    if both is not None:  # a completer that can share work between the two directions
+        return both(flow_fwd, flow_bwd, flow_holes)
     return completer(flow_fwd, flow_holes[:-1], "forward"), completer(flow_bwd, flow_holes[1:], "backward")
 
 

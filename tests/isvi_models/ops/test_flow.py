@@ -44,3 +44,17 @@ class TestLaplaceFillFlows:
         holes[:, 5:10, 5:10] = True
         out = laplace_fill_flows(flows, holes)
         np.testing.assert_array_equal(out[~holes], flows[~holes])
+
+
+def test_complete_both_equals_completing_each_direction():
+    rng = np.random.default_rng(1)
+    fwd = rng.normal(size=(4, 30, 40, 2)).astype(np.float32)
+    bwd = rng.normal(size=(4, 30, 40, 2)).astype(np.float32)
+    holes = np.zeros((5, 30, 40), bool)
+    for k in range(5):
+        holes[k, 5 + k:15 + k, 8:20 + 2 * k] = True
+    holes[2] = True  # a fully masked frame: its flows become zero
+    c = LaplaceCompleter()
+    both_f, both_b = c.complete_both(fwd, bwd, holes)
+    np.testing.assert_allclose(both_f, c(fwd, holes[:-1], "forward"), atol=1e-5)
+    np.testing.assert_allclose(both_b, c(bwd, holes[1:], "backward"), atol=1e-5)
