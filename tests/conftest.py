@@ -7,3 +7,25 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
 os.environ.setdefault("PREFECT_HOME", tempfile.mkdtemp(prefix="isvi-prefect-"))
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint():
+    """A real S3-compatible server (moto_server) on loopback, one per test session."""
+    from tests.moto_s3 import moto_server
+
+    with moto_server() as endpoint:
+        yield endpoint
+
+
+@pytest.fixture
+def s3_bucket(s3_endpoint, request):
+    """A fresh bucket named after the test, as an ``s3://`` URL."""
+    from tests.moto_s3 import make_bucket
+
+    name = "isvi-" + request.node.name.lower().replace("_", "-").replace("[", "-").replace("]", "")[:40]
+    make_bucket(name)
+    return f"s3://{name}"
+

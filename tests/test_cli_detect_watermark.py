@@ -9,19 +9,9 @@ import skimage.data
 
 from isvi.cli import main
 from isvi.watermark_synth import overlay_watermark, pan_clip
+from tests.batch_clips import write_clip
 
 
-def _write_video(path, frames):
-    import av
-
-    with av.open(str(path), "w") as c:
-        s = c.add_stream("ffv1", rate=25)
-        s.width, s.height, s.pix_fmt = frames.shape[2], frames.shape[1], "bgr0"
-        for f in frames:
-            for pkt in s.encode(av.VideoFrame.from_ndarray(f, format="rgb24")):
-                c.mux(pkt)
-        for pkt in s.encode():
-            c.mux(pkt)
 
 
 @pytest.fixture(scope="module")
@@ -29,9 +19,9 @@ def clips(tmp_path_factory):
     d = tmp_path_factory.mktemp("wm")
     pan = pan_clip(skimage.data.astronaut(), n=30, size=(192, 256), seed=1)
     marked, overlay = overlay_watermark(pan, "logo", 0, alpha=0.45, colour=(255, 255, 255))
-    _write_video(d / "marked.mkv", marked)
-    _write_video(d / "clean.mkv", pan)
-    _write_video(d / "still.mkv", np.repeat(marked[:1], 10, axis=0))
+    write_clip(d / "marked.mkv", marked)
+    write_clip(d / "clean.mkv", pan)
+    write_clip(d / "still.mkv", np.repeat(marked[:1], 10, axis=0))
     return d, overlay
 
 

@@ -10,6 +10,7 @@ import skimage.data
 from isvi.watermark import OverlayNotFound, detect_static_overlay, detect_watermark, sample_indices
 from isvi.watermark_synth import overlay_watermark, pan_clip
 from isvi_models.errors import InputError
+from tests.batch_clips import write_clip
 
 
 def near_fraction(mask: np.ndarray, overlay: np.ndarray, tol: float = 5.0) -> float:
@@ -102,18 +103,6 @@ def test_sample_indices_spread_and_sorted():
     assert sample_indices(5, 60) == [0, 1, 2, 3, 4]
 
 
-def _write_video(path, frames):
-    """Lossless-ish MJPG-free writer: FFV1 in .mkv through PyAV keeps the test exact."""
-    import av
-
-    with av.open(str(path), "w") as c:
-        s = c.add_stream("ffv1", rate=25)
-        s.width, s.height, s.pix_fmt = frames.shape[2], frames.shape[1], "bgr0"
-        for f in frames:
-            for pkt in s.encode(av.VideoFrame.from_ndarray(f, format="rgb24")):
-                c.mux(pkt)
-        for pkt in s.encode():
-            c.mux(pkt)
 
 
 def test_pooling_static_camera_videos_of_one_source(tmp_path):
@@ -129,7 +118,7 @@ def test_pooling_static_camera_videos_of_one_source(tmp_path):
         still = np.clip(still + noise, 0, 255).astype(np.uint8)
         marked, overlay = overlay_watermark(still, "logo", 0, alpha=0.5, colour=(255, 255, 255))
         paths.append(tmp_path / f"v{k}.mkv")
-        _write_video(paths[-1], marked)
+        write_clip(paths[-1], marked)
     with pytest.raises(InputError, match="too static"):
         detect_watermark(paths[:1], dedupe_level=0)
     est = detect_watermark(paths, max_frames_per_video=4, dedupe_level=0)
@@ -140,8 +129,8 @@ def test_pooling_static_camera_videos_of_one_source(tmp_path):
 
 def test_videos_of_different_sizes_are_refused(tmp_path, astronaut_pan):
     a, b = tmp_path / "a.mkv", tmp_path / "b.mkv"
-    _write_video(a, astronaut_pan[:5])
-    _write_video(b, astronaut_pan[:5, :96, :128])
+    write_clip(a, astronaut_pan[:5])
+    write_clip(b, astronaut_pan[:5, :96, :128])
     with pytest.raises(InputError, match="b.mkv") as info:
         detect_watermark([a, b])
     assert "same" in str(info.value)
