@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from isvi.config import InpaintConfig
-from isvi.masks import MaskSource, open_mask, parse_box
+from isvi.masks import MaskSource, open_mask, parse_box, static_mask
 from isvi.video import FrameWriter, VideoSource
 from isvi_models.errors import InputError
 from isvi_models.ops.masks import dilate_holes
@@ -294,10 +294,7 @@ def inpaint_video(input_path: str | os.PathLike, output: str | os.PathLike, cfg:
 def _open_masks(cfg: InpaintConfig, src: VideoSource) -> MaskSource:
     boxes = [parse_box(b) for b in cfg.box]
     if cfg.mask == "auto":
-        from isvi.watermark import detect_watermark
+        from isvi.watermark import detect_auto_mask
 
-        estimate = detect_watermark([src.path])
-        estimate.require(min_confidence=0.6, what=src.path)  # refuse an empty or doubtful mask
-        static = estimate.mask | open_mask(None, boxes, src.info).read(0, 1)[0] if boxes else estimate.mask
-        return MaskSource(src.info, static=static, path=Path("--mask auto"))
+        return static_mask(detect_auto_mask(src.path), boxes, src.info, "--mask auto")
     return open_mask(cfg.mask, boxes, src.info)

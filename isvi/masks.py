@@ -122,6 +122,12 @@ class MaskSource:
         return np.concatenate(out) if out else np.zeros(0)
 
 
+def static_mask(hole: np.ndarray, boxes: list[Box], info: VideoInfo, label: str) -> MaskSource:
+    """A mask that is ``hole`` (H, W) in every frame, plus ``boxes`` (e.g. a detected logo)."""
+    box_mask = boxes_mask(boxes, info.width, info.height) if boxes else None
+    return MaskSource(info, static=hole, boxes=box_mask, path=Path(label))
+
+
 def open_mask(spec: str | os.PathLike | None, boxes: list[Box], info: VideoInfo) -> MaskSource:
     """Open the user's mask (image, folder, video or none) plus boxes, checked against ``info``."""
     box_mask = boxes_mask(boxes, info.width, info.height) if boxes else None

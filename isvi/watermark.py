@@ -459,6 +459,14 @@ def sample_indices(total: int, count: int) -> list[int]:
     return sorted(set(np.linspace(0, total - 1, count).round().astype(int).tolist()))
 
 
+AUTO_MASK_MIN_CONFIDENCE = 0.6  # `--mask auto` and detect-watermark refuse less confident detections
+
+
+def detect_auto_mask(path: str | Path) -> np.ndarray:
+    """The mask ``--mask auto`` uses for one video: bool (H, W); raises on an empty or doubtful detection."""
+    return detect_watermark([Path(path)]).require(AUTO_MASK_MIN_CONFIDENCE, what=path).mask
+
+
 def detect_watermark(paths: Sequence[str | os.PathLike], *, max_frames_per_video: int = 60, **options
                      ) -> WatermarkEstimate:
     """Detect the static overlay shared by the videos (or frame folders) in ``paths``.

@@ -107,33 +107,26 @@ def detect_shots(source, threshold: float, min_shot_frames: int, chunk: int = 64
     return list(zip(edges[:-1], edges[1:]))
 
 
-AUTO_MASK_CONFIDENCE = 0.6  # as isvi inpaint --mask auto: refuse an empty or doubtful detection
-
-
 def _auto_mask(cache: ZarrCache, video_id: str, local: str) -> np.ndarray:
     """The detected static-overlay mask of one video, cached like any stage output."""
+    from isvi.watermark import AUTO_MASK_MIN_CONFIDENCE, detect_auto_mask
+
     key = StageKey(video_id, "video", "automask", "",
-                   stage_fingerprint("automask", 1, {"min_confidence": AUTO_MASK_CONFIDENCE}, [video_id]))
+                   stage_fingerprint("automask", 1, {"min_confidence": AUTO_MASK_MIN_CONFIDENCE}, [video_id]))
     if cache.is_complete(key):
         return np.asarray(cache.read(key, ["mask"])[0]["mask"][0], bool)
-    from isvi.watermark import detect_watermark
-
-    estimate = detect_watermark([Path(local)])
-    estimate.require(min_confidence=AUTO_MASK_CONFIDENCE, what=local)
-    cache.write(key, {"mask": estimate.mask[None]}, 1, confidence=float(estimate.confidence))
-    return estimate.mask
+    mask = detect_auto_mask(local)
+    cache.write(key, {"mask": mask[None]}, 1)
+    return mask
 
 
 def _open_masks(item_mask: str | None, boxes: tuple[str, ...], info, *, cache: ZarrCache | None = None,
                 video_id: str | None = None, local: str | None = None):
-    from isvi.masks import MaskSource, boxes_mask, open_mask, parse_box
+    from isvi.masks import open_mask, parse_box, static_mask
 
     parsed = [parse_box(b) for b in boxes]
     if item_mask == "auto":
-        static = _auto_mask(cache, video_id, local)
-        if parsed:
-            static = static | boxes_mask(parsed, info.width, info.height)
-        return MaskSource(info, static=static, path=Path(f"{local} (--mask auto)"))
+        return static_mask(_auto_mask(cache, video_id, local), parsed, info, f"{local} (--mask auto)")
     return open_mask(item_mask, parsed, info)
 
 

@@ -13,6 +13,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from isvi.watermark import AUTO_MASK_MIN_CONFIDENCE
+
 
 def register(subparsers) -> None:
     p = subparsers.add_parser(
@@ -26,8 +28,9 @@ def register(subparsers) -> None:
     p.add_argument("--max-frames", type=int, default=60, metavar="N",
                    help="frames sampled per video, spread over it (default 60)")
     p.add_argument("--margin", type=int, default=3, metavar="PX", help="safety margin around the overlay (default 3)")
-    p.add_argument("--min-confidence", type=float, default=0.6, metavar="X",
-                   help="refuse to write a mask less confident than this, in [0, 1] (default 0.6)")
+    p.add_argument("--min-confidence", type=float, default=AUTO_MASK_MIN_CONFIDENCE, metavar="X",
+                   help="refuse to write a mask less confident than this, in [0, 1] "
+                        f"(default {AUTO_MASK_MIN_CONFIDENCE}, as --mask auto)")
     p.set_defaults(func=run)
 
 
