@@ -27,17 +27,13 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from isvi.config import InpaintConfig  # noqa: E402
+from isvi.evaluation.metrics import masked_psnr as psnr_in  # noqa: E402  (pooled over the clip)
 from isvi.inpaint import inpaint_arrays  # noqa: E402
 from isvi.video import read_video  # noqa: E402
 from isvi.watermark_synth import overlay_watermark  # noqa: E402
 from isvi_models.ops.masks import dilate_holes  # noqa: E402
 
 SIZES = {"720p": (1280, 720), "1080p": (1920, 1080)}
-
-
-def psnr_in(a: np.ndarray, b: np.ndarray, mask: np.ndarray) -> float:
-    err = (a.astype(np.float64) - b.astype(np.float64))[mask]
-    return float(10 * np.log10(255.0 ** 2 / max(np.mean(err ** 2), 1e-12)))
 
 
 def run(clip: Path, size: str, frames: int, seed: int) -> list[dict]:

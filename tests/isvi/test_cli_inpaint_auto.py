@@ -7,14 +7,10 @@ import numpy as np
 import skimage.data
 
 from isvi.cli import main
+from isvi.evaluation.metrics import masked_psnr as psnr_in
 from isvi.video import FrameWriter, VideoInfo, read_video
 from isvi.watermark_synth import overlay_watermark, pan_clip
 from isvi_models.ops.masks import dilate_holes
-
-
-def psnr_in(a, b, mask):
-    err = (a.astype(np.float64) - b.astype(np.float64))[mask]
-    return 10 * np.log10(255.0 ** 2 / np.mean(err ** 2))
 
 
 def test_auto_mask_removes_the_logo_and_beats_telea(tmp_path, capsys):
