@@ -15,7 +15,7 @@ against the overlay's footprint:
 A clip the detector refuses as too static prints ``refused`` (the expected answer for the
 static-camera clip). Results go to ``benchmarks/results/watermark.json``.
 
-    .venv/bin/python benchmarks/bench_watermark.py [--devset DIR] [--seeds 0 1]
+    .venv/bin/python benchmarks/bench_watermark.py [--devset DIR] [--seeds 0 1] [--motion dense --out F]
 """
 
 from __future__ import annotations
@@ -57,11 +57,14 @@ def main(argv=None) -> int:
     ap.add_argument("--devset", type=Path, default=Path("/work/shared/devset"))
     ap.add_argument("--seeds", type=int, nargs="+", default=[0])
     ap.add_argument("--max-frames", type=int, default=60)
+    ap.add_argument("--motion", choices=("homography", "dense"), default="homography",
+                    help="motion_model of detect_static_overlay (isvi detect-watermark --motion)")
+    ap.add_argument("--clips", nargs="+", default=None, help="clip names (default: all)")
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "watermark.json")
     args = ap.parse_args(argv)
 
     rows = []
-    clips = sorted(p.parent for p in args.devset.glob("*/gt.mp4"))
+    clips = sorted(p.parent for p in args.devset.glob("*/gt.mp4") if args.clips is None or p.parent.name in args.clips)
     print(f"{'clip':20s} {'kind':9s} {'seed':>4s} {'IoU':>6s} {'cover':>6s} {'near5':>6s} {'conf':>5s} {'sec':>5s}")
     for clip in clips:
         with VideoSource(clip / "gt.mp4") as src:
@@ -71,9 +74,9 @@ def main(argv=None) -> int:
             for seed in args.seeds:
                 marked, overlay = overlay_watermark(frames, kind, seed)
                 t0 = time.perf_counter()
-                row = {"clip": clip.name, "kind": kind, "seed": seed, "frames": len(frames)}
+                row = {"clip": clip.name, "kind": kind, "seed": seed, "frames": len(frames), "motion_model": args.motion}
                 try:
-                    est = detect_static_overlay(marked, sources=[clip.name])
+                    est = detect_static_overlay(marked, sources=[clip.name], motion_model=args.motion)
                 except InputError as exc:
                     row.update(refused=str(exc), seconds=time.perf_counter() - t0)
                     print(f"{clip.name:20s} {kind:9s} {seed:4d}  refused: {exc.problem[:70]}")

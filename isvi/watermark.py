@@ -24,6 +24,19 @@ magnitude). From that persistent-edge map:
    accounts for. The overlay evidence is the median minus that prediction. Shots that
    moved less than ``min_shift`` px have no usable model and predict nothing: their content
    must move on its own (water, crowds, traffic) or the clip is refused below.
+
+   ``motion_model="dense"`` replaces the homography with dense DIS flow, for footage a
+   single camera model does not fit (parallax: buildings at different depths in a crane
+   shot). Each kept frame k is predicted from up to 8 frames of its video (near ones, and
+   ones a third of the video or more away, so slow motion has added up): flow k->j warps
+   frame j into frame k's geometry and the median of the warped frames' gradients is what
+   the scene puts at each pixel; the evidence is ``median_k(g_k - prediction_k)``. Where a
+   pair's flow moved the content less than ``min_flow`` px that pair predicts nothing
+   there: it could not tell overlay from scene (static content, or flow that locked onto a
+   strong logo's own edges, which DIS does). Pairs across a cut are skipped
+   (``cut_level``). The flow leaves more of the scene than an exact homography does, so
+   contrast and confidence come out lower on footage the homography fits; it is an
+   option, not the default (``benchmarks/watermark.md`` compares the two).
 3. **Persistence.** ``E = |median(g) - prediction|`` and ``R = E / mean(|g|)``: ``R`` is
    near 1 where an unexplained gradient never changed and near 0 where it came and went.
 4. **Too static to tell.** Of the *textured* pixels (mean ``|g|`` above ``abs_floor``)
@@ -76,6 +89,9 @@ import numpy as np
 from isvi_models.errors import InputError, IsviError
 
 log = logging.getLogger("isvi.watermark")
+
+
+MOTION_MODELS = ("homography", "dense")
 
 
 class OverlayNotFound(IsviError):
@@ -317,6 +333,66 @@ class _Evidence:
                 py[r:r + rows] = np.nanmedian(pred_y[:, r:r + rows], axis=0)
         return np.nan_to_num(px), np.nan_to_num(py)
 
+    def residuals(self, min_flow: float, flow_max_side: int, cut_level: float
+                  ) -> tuple[list[np.ndarray], list[np.ndarray], np.ndarray]:
+        """Per kept frame, its gradients minus what the *moving scene* predicts there (int16),
+        and per pixel the fraction of frames in which some pair moved it by ``min_flow`` px.
+
+        Frame k is predicted from up to 8 frames j of the same video (:func:`_partners`):
+        DIS flow k->j (computed at most ``flow_max_side`` px wide) pulls frame j into frame
+        k's geometry and the gradients of the warped frames are medianed. A pair predicts
+        nothing where its flow moved the content less than ``min_flow`` px, and nothing at
+        all when the warped frame stays more than ``cut_level`` grey levels off on average
+        (a cut, or motion DIS could not follow). Where no pair predicts, the raw gradient
+        stays. See the module docstring, step 2, for why.
+        """
+        import cv2
+
+        n = len(self.greys)
+        h, w = self.greys[0].shape
+        s = min(1.0, flow_max_side / max(h, w))
+        small = [cv2.resize(g, None, fx=s, fy=s, interpolation=cv2.INTER_AREA) if s < 1 else g for g in self.greys]
+        dis = cv2.DISOpticalFlow.create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
+        yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+        rx: list[np.ndarray] = []
+        ry: list[np.ndarray] = []
+        moved: list[np.ndarray] = []
+        for k in range(n):
+            preds_x, preds_y = [], []
+            reach = np.zeros((h, w), np.float32)
+            same = [i for i in range(n) if self.video[i] == self.video[k]]
+            for j in _partners(same, same.index(k)):
+                flow = dis.calc(small[k], small[j], None)
+                if np.percentile(np.hypot(flow[..., 0], flow[..., 1]), 90) < min_flow * s:
+                    continue
+                if s < 1:
+                    flow = cv2.resize(flow, (w, h), interpolation=cv2.INTER_LINEAR) / s
+                warped = cv2.remap(self.greys[j].astype(np.float32), xx + flow[..., 0], yy + flow[..., 1],
+                                   cv2.INTER_CUBIC, borderMode=cv2.BORDER_CONSTANT, borderValue=np.nan)
+                if np.nanmean(np.abs(warped - self.greys[k])) > cut_level:
+                    continue
+                # Where the content moved less than min_flow px, this pair cannot tell an
+                # overlay from the scene (static content, or flow that locked onto the
+                # overlay): it predicts nothing there.
+                mag = np.hypot(flow[..., 0], flow[..., 1])
+                reach = np.maximum(reach, mag)
+                warped[mag < min_flow] = np.nan
+                preds_x.append(cv2.Sobel(warped, cv2.CV_32F, 1, 0, ksize=3))  # NaN border spreads 1 px
+                preds_y.append(cv2.Sobel(warped, cv2.CV_32F, 0, 1, ksize=3))
+            moved.append(reach >= min_flow)
+            if preds_x:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN: outside every warp
+                    px = np.nanmedian(np.stack(preds_x), axis=0)
+                    py = np.nanmedian(np.stack(preds_y), axis=0)
+                px, py = np.nan_to_num(px), np.nan_to_num(py)
+                rx.append(np.clip(self.gx[k] - px, -32000, 32000).astype(np.int16))
+                ry.append(np.clip(self.gy[k] - py, -32000, 32000).astype(np.int16))
+            else:
+                rx.append(self.gx[k])
+                ry.append(self.gy[k])
+        return rx, ry, np.mean(moved, axis=0)
+
     def maps(self, rows: int = 64) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """``(mx, my, E, M)``: median gradients, their magnitude, and the mean magnitude."""
         gx, gy = np.stack(self.gx), np.stack(self.gy)
@@ -328,6 +404,26 @@ class _Evidence:
             my[r:r + rows] = np.median(sy, axis=0)
             mean_mag[r:r + rows] = np.hypot(sx, sy).mean(axis=0)
         return mx, my, np.hypot(mx, my), mean_mag
+
+
+def _partners(frames: Sequence[int], k: int) -> list[int]:
+    """Frames to predict frame ``frames[k]`` from: its neighbours 1 and 3 places away, and
+    the frames at 0, 1/3, 2/3 and the end of the video (so every frame has a partner at
+    least a third of the video away), without repeats or the frame itself."""
+    m = len(frames)
+    picks = [k - 3, k - 1, k + 1, k + 3] + [round(q * (m - 1)) for q in (0, 1 / 3, 2 / 3, 1)]
+    return [frames[i] for i in sorted(set(picks)) if 0 <= i < m and i != k]
+
+
+def _median_stack(xs: Sequence[np.ndarray], ys: Sequence[np.ndarray], rows: int = 64) -> tuple[np.ndarray, np.ndarray]:
+    """Per-pixel temporal medians of two stacks of int16 maps, in row strips (bounded temporaries)."""
+    sx, sy = np.stack(xs), np.stack(ys)
+    h, w = sx.shape[1:]
+    mx, my = np.empty((h, w), np.float32), np.empty((h, w), np.float32)
+    for r in range(0, h, rows):
+        mx[r:r + rows] = np.median(sx[:, r:r + rows].astype(np.float32), axis=0)
+        my[r:r + rows] = np.median(sy[:, r:r + rows].astype(np.float32), axis=0)
+    return mx, my
 
 
 # ------------------------------------------------------------------------------------
@@ -361,7 +457,9 @@ def _ramp(x: float, lo: float, hi: float) -> float:
 def detect_static_overlay(frames, *, margin: int = 3, analysis_max_side: int = 1280, dedupe_level: float = 1.5,
                           abs_floor: float = 24.0, k_background: float = 2.0, k_weak: float = 1.5, min_strong: int = 30, min_persistence: float = 0.35,
                           min_motion: float = 0.5, min_area: float = 2e-4, min_isotropy: float = 0.08,
-                          close_frac: float = 0.012, min_shift: float = 4.0, sources: Sequence[object] = (),
+                          close_frac: float = 0.012, min_shift: float = 4.0, motion_model: str = "homography",
+                          min_flow: float = 1.5, flow_max_side: int = 640, cut_level: float = 20.0,
+                          sources: Sequence[object] = (),
                           _evidence: _Evidence | None = None) -> WatermarkEstimate:
     """Mask of the static overlay in ``frames``: an array (n, H, W, 3) uint8 RGB or (n, H, W)
     grey, or an iterable of frames or batches (consumed once; pass ~30-100 frames spread
@@ -386,12 +484,23 @@ def detect_static_overlay(frames, *, margin: int = 3, analysis_max_side: int = 1
     if n < 3:
         raise InputError(what, too_static + f"only {n} of {ev.sampled} sampled frames differ visibly" + hint)
 
+    if motion_model not in MOTION_MODELS:
+        raise ValueError(f"motion_model must be one of {MOTION_MODELS}, got {motion_model!r}")
     mx, my, E_img, M = ev.maps()
     h, w = E_img.shape
-    models = ev.camera(min_shift)
-    if any(m is not None for m in models):
-        px, py = ev.scene_prediction(models)
-        mx, my = mx - px, my - py
+    could_tell = np.ones((h, w), bool)
+    if motion_model == "dense":
+        rx, ry, moved = ev.residuals(min_flow, flow_max_side, cut_level)
+        mx, my = _median_stack(rx, ry)
+        del rx, ry
+        # Cancelled by the prediction is not enough: the content must also have moved
+        # (in some pair, for most frames) or changed on its own in image coordinates.
+        could_tell = (moved >= 0.5) | (E_img / (M + 1e-3) < min_persistence)
+    else:
+        models = ev.camera(min_shift)
+        if any(m is not None for m in models):
+            px, py = ev.scene_prediction(models)
+            mx, my = mx - px, my - py
     E = np.hypot(mx, my)
     R = E / (M + 1e-3)
 
@@ -429,7 +538,7 @@ def detect_static_overlay(frames, *, margin: int = 3, analysis_max_side: int = 1
     # overlay (a big logo would otherwise count as static content). Outside a wrong, huge
     # detection little is left to measure, which reads as static: refused, not trusted.
     tex_out = textured & ~region
-    motion = float((~persistent[tex_out]).mean()) if tex_out.sum() > 0.01 * h * w else 0.0
+    motion = float((~persistent & could_tell)[tex_out].mean()) if tex_out.sum() > 0.01 * h * w else 0.0
     if motion < min_motion:
         raise InputError(what, too_static + f"only {motion:.0%} of the textured content moved over {n} distinct "
                                f"frames (need {min_motion:.0%})" + hint)
@@ -443,7 +552,9 @@ def detect_static_overlay(frames, *, margin: int = 3, analysis_max_side: int = 1
     if (h, w) != (fh, fw):
         region = cv2.resize(region.astype(np.uint8), (fw, fh), interpolation=cv2.INTER_LINEAR).astype(bool)
     if margin > 0 and region.any():
-        region = cv2.dilate(region.astype(np.uint8), _disc(margin)).astype(bool)
+        # The margin is in analysis pixels: a 1080p frame analysed at 1280 px gets 1.5x it,
+        # as its anti-aliased fringe is 1.5x as wide.
+        region = cv2.dilate(region.astype(np.uint8), _disc(round(margin / ev.scale))).astype(bool)
     confidence = _ramp(motion, min_motion, 0.9) * _ramp(contrast, 1.0, 4.0) if components else 0.0
     log.info("overlay: %d component(s), %.2f%% of the frame, confidence %.2f (motion %.0f%%, contrast %.1fx, "
              "%d/%d frames)", components, 100 * region.mean(), confidence, 100 * motion, contrast, n, ev.sampled)

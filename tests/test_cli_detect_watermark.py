@@ -66,3 +66,12 @@ def test_bad_option_exits_2(clips, capsys):
     d, _ = clips
     assert main(["detect-watermark", str(d / "marked.mkv"), "-o", str(d / "m.png"), "--min-confidence", "2"]) == 2
     assert "--min-confidence" in capsys.readouterr().err
+
+
+def test_dense_motion_option_writes_mask(clips, capsys):
+    d, overlay = clips
+    out = d / "dense_mask.png"
+    assert main(["detect-watermark", str(d / "marked.mkv"), "-o", str(out), "--motion", "dense",
+                 "--min-confidence", "0"]) == 0
+    hole = cv2.imread(str(out), cv2.IMREAD_UNCHANGED) == 255
+    assert (hole & overlay).sum() >= 0.95 * overlay.sum()

@@ -97,6 +97,35 @@ def test_accepts_an_iterable_of_frames(astronaut_pan):
     assert coverage(est.mask, overlay) >= 0.95
 
 
+def test_dense_motion_model_detects_overlay_on_panning_footage(astronaut_pan):
+    frames, overlay = overlay_watermark(astronaut_pan, "logo", 0, alpha=0.45, colour=(255, 255, 255))
+    est = detect_static_overlay(frames, motion_model="dense")
+    assert coverage(est.mask, overlay) >= 0.95
+    assert near_fraction(est.mask, overlay) >= 0.80
+    assert near_fraction(est.mask, overlay, tol=12.0) == 1.0
+
+
+def test_dense_motion_model_finds_nothing_on_clean_footage(astronaut_pan):
+    assert not detect_static_overlay(astronaut_pan, motion_model="dense").found
+
+
+def test_dense_motion_model_refuses_a_static_camera():
+    """Flow of 0 explains static content perfectly, but it moved by less than min_flow, so it
+    cannot be told from an overlay: the clip is as static for the dense model as for the other."""
+    base = skimage.data.astronaut()[:192, :256].copy()
+    frames = np.repeat(base[None], 24, axis=0)
+    for i, f in enumerate(frames):
+        f[120:150, 10 + 8 * i:30 + 8 * i] = 250
+    marked, _ = overlay_watermark(frames, "text", 0, alpha=0.5, colour=(255, 255, 255))
+    with pytest.raises(InputError, match="too static to tell"):
+        detect_static_overlay(marked, motion_model="dense")
+
+
+def test_unknown_motion_model_is_refused(astronaut_pan):
+    with pytest.raises(ValueError, match="motion_model"):
+        detect_static_overlay(astronaut_pan, motion_model="affine")
+
+
 def test_sample_indices_spread_and_sorted():
     idx = sample_indices(1000, 7)
     assert idx == sorted(idx) and idx[0] == 0 and idx[-1] == 999 and len(idx) == 7

@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from isvi.watermark import AUTO_MASK_MIN_CONFIDENCE
+from isvi.watermark import AUTO_MASK_MIN_CONFIDENCE, MOTION_MODELS
 
 
 def register(subparsers) -> None:
@@ -28,6 +28,10 @@ def register(subparsers) -> None:
     p.add_argument("--max-frames", type=int, default=60, metavar="N",
                    help="frames sampled per video, spread over it (default 60)")
     p.add_argument("--margin", type=int, default=3, metavar="PX", help="safety margin around the overlay (default 3)")
+    p.add_argument("--motion", choices=MOTION_MODELS, default="homography",
+                   help="how the scene's motion is explained away: one homography per shot (default; exact "
+                        "for pans, tilts and zooms) or dense optical flow (for parallax, e.g. a crane shot "
+                        "past buildings at different depths)")
     p.add_argument("--min-confidence", type=float, default=AUTO_MASK_MIN_CONFIDENCE, metavar="X",
                    help="refuse to write a mask less confident than this, in [0, 1] "
                         f"(default {AUTO_MASK_MIN_CONFIDENCE}, as --mask auto)")
@@ -57,7 +61,8 @@ def run(args: argparse.Namespace) -> int:
     if not out.parent.exists():
         raise InputError(out.parent, "output folder does not exist")
 
-    est = detect_watermark(args.inputs, max_frames_per_video=args.max_frames, margin=args.margin)
+    est = detect_watermark(args.inputs, max_frames_per_video=args.max_frames, margin=args.margin,
+                           motion_model=args.motion)
     print(f"confidence {est.confidence:.2f} (content moved: {est.motion:.0%}, edge contrast {est.contrast:.1f}x, "
           f"{est.frames_used} distinct of {est.frames_sampled} sampled frames, {est.videos} video(s))")
     try:
