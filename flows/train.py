@@ -18,7 +18,7 @@ os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
 os.environ.setdefault("PREFECT_HOME", str(Path(__file__).resolve().parents[1] / ".prefect"))
 
 from prefect import flow, task  # noqa: E402
-from pydantic import BaseModel  # noqa: E402
+from pydantic import BaseModel, Field  # noqa: E402
 
 from isvi_models.train.loop import TrainConfig  # noqa: E402
 
@@ -32,6 +32,7 @@ class DataConfig(BaseModel):
     photo_dirs: list[Path] = []
     clip_paths: list[Path] = []
     seed: int = 0
+    mask_speed_px: float = Field(4.0, gt=0, description="IGFC masks: top speed in px/frame")
 
 
 @task(name="prepare-data")
@@ -45,8 +46,9 @@ def prepare_data(kind: str, data: str, dcfg: dict) -> str:
         from isvi_models.train.data import prepare_igfc_data as prep
     else:
         from isvi_models.train.asfn_sim import prepare_asfn_data as prep
+    extra = {"mask_speed_px": d.mask_speed_px} if kind == "igfc" else {}
     prep(path, n_sim=d.n_sim, n_clip=d.n_clip, size=d.size, photo_dirs=d.photo_dirs, clip_paths=d.clip_paths,
-         seed=d.seed)
+         seed=d.seed, **extra)
     print(f"prepared {path}")
     return str(path)
 

@@ -27,9 +27,17 @@ def register(subparsers) -> None:
     p.add_argument("--n-sim", type=int, default=3000, help="simulated samples to prepare (default 3000)")
     p.add_argument("--n-clip", type=int, default=1500, help="real-clip samples to prepare (default 1500)")
     p.add_argument("--size", type=int, default=64, help="crop size in pixels, a multiple of 8 (default 64)")
+    p.add_argument("--mask-speed", type=float, default=4.0, metavar="PX",
+                   help="IGFC data: top speed of the moving masks in px/frame (default 4)")
     p.add_argument("--steps", type=int, default=1000)
     p.add_argument("--batch-size", type=int, default=8)
     p.add_argument("--lr", type=float, default=1e-4)
+    p.add_argument("--lr-decay-at", type=float, default=0.8, metavar="F",
+                   help="fraction of --steps after which the learning rate is divided by 10 (default 0.8)")
+    p.add_argument("--init-from", type=Path, metavar="PT",
+                   help="warm start: begin from these weights (a last.pt or a state_dict) instead of scratch")
+    p.add_argument("--reinit", action="append", default=[], metavar="PREFIX",
+                   help="with --init-from: re-initialise the parameters whose names start with PREFIX (repeatable)")
     p.add_argument("--cnum", type=int, default=16, help="base width (default 16: the CPU configuration)")
     p.add_argument("--ckpt-every", type=int, default=100)
     p.add_argument("--seed", type=int, default=0)
@@ -52,10 +60,15 @@ def run(args) -> int:
         raise ConfigError(f"clips: no *.mp4 in {args.clips}")
     data = args.data or (args.out / "data.zarr")
     cfg = dict(kind=args.kind, data=str(data), out_dir=str(args.out), cnum=args.cnum, steps=args.steps,
-               batch_size=args.batch_size, lr=args.lr, ckpt_every=args.ckpt_every, seed=args.seed,
-               threads=args.threads, device=args.device, amp=args.amp, export=not args.no_export)
+               batch_size=args.batch_size, lr=args.lr, lr_decay_at=args.lr_decay_at, ckpt_every=args.ckpt_every,
+               seed=args.seed, threads=args.threads, device=args.device, amp=args.amp, export=not args.no_export,
+               init_from=str(args.init_from) if args.init_from else None, reinit=args.reinit)
+    if args.init_from is not None and not args.init_from.is_file():
+        raise ConfigError(f"init_from: no such file {args.init_from}")
+    if args.reinit and args.init_from is None:
+        raise ConfigError("reinit: only with --init-from")
     data_cfg = dict(n_sim=args.n_sim, n_clip=args.n_clip, size=args.size, photo_dirs=[str(p) for p in args.photos],
-                    clip_paths=clip_paths, seed=args.seed)
+                    clip_paths=clip_paths, seed=args.seed, mask_speed_px=args.mask_speed)
     from isvi_models.train.loop import TrainConfig
 
     TrainConfig(**cfg)  # bad values: fail before Prefect starts

@@ -154,3 +154,35 @@ def test_cli_refuses_the_devset(tmp_path):
     devset = tmp_path / "devset"
     devset.mkdir()
     assert main(["train", "igfc", "-o", str(tmp_path / "o"), "--clips", str(devset)]) == 2
+
+
+def test_cli_warm_start_begins_from_the_given_weights(tmp_path, asfn_zarr):
+    """--init-from loads the weights (and --reinit re-draws the named ones) before step 1."""
+    from isvi.cli import main
+
+    common = ["--data", str(asfn_zarr), "--batch-size", "2", "--cnum", "8", "--no-export"]
+    first = tmp_path / "first"
+    assert main(["train", "asfn", "-o", str(first), "--steps", "2", *common]) == 0
+    second = tmp_path / "second"
+    # One step at a vanishing learning rate: the weights stay where they started.
+    assert main(["train", "asfn", "-o", str(second), "--steps", "1", "--lr", "1e-12",
+                 "--init-from", str(first / "last.pt"), *common]) == 0
+    a, _ = _weights(first, "asfn")
+    b, step = _weights(second, "asfn")
+    assert step == 1
+    for k in a:
+        torch.testing.assert_close(a[k], b[k], rtol=1e-5, atol=1e-6)
+    third = tmp_path / "third"
+    prefix = next(iter(a)).split(".")[0]
+    assert main(["train", "asfn", "-o", str(third), "--steps", "1", "--lr", "1e-12",
+                 "--init-from", str(first / "last.pt"), "--reinit", prefix, *common]) == 0
+    c, _ = _weights(third, "asfn")
+    redrawn = [k for k in a if k.startswith(prefix) and a[k].is_floating_point() and a[k].numel() > 1]
+    assert redrawn and any(not torch.allclose(a[k], c[k]) for k in redrawn)
+
+
+def test_cli_reinit_needs_init_from(tmp_path, asfn_zarr, capsys):
+    from isvi.cli import main
+
+    assert main(["train", "asfn", "-o", str(tmp_path / "o"), "--data", str(asfn_zarr), "--reinit", "final"]) == 2
+    assert "only with --init-from" in capsys.readouterr().err
