@@ -68,7 +68,9 @@ def run(args: argparse.Namespace) -> int:
     try:
         est.require(args.min_confidence)
     except OverlayNotFound as exc:
-        print(f"isvi: {exc}; no mask written", file=sys.stderr)
+        hint = ("; if the footage has parallax (objects at different depths), try --motion dense and check "
+                "the mask" if args.motion == "homography" and est.found else "")
+        print(f"isvi: {exc}; no mask written{hint}", file=sys.stderr)
         return 1
     x0, y0, x1, y1 = est.bbox
     print(f"overlay: {est.components} region(s), box x={x0} y={y0} w={x1 - x0} h={y1 - y0}, "
