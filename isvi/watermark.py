@@ -441,6 +441,29 @@ def _disc(radius: int) -> np.ndarray:
     return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
 
 
+def _solid_regions(edges: np.ndarray, radius: int) -> np.ndarray:
+    """Persistent edges (bool) to solid regions: closing with a disc of ``radius`` joins the
+    two sides of each stroke and neighbouring letters, and holes are filled (a logo's inside
+    is flat, it has no edges of its own).
+
+    A gap in a letter's outline wider than the closing bridges lets its inside leak to the
+    outside, so the hole fill misses it (1080p logos lost the inside of whole letters). A
+    closing twice as wide seals such gaps; of what that adds, only pixels within radius/2 of
+    an edge are kept: most of a stroke's inside, and not the wide bays between separate
+    shapes (keeping everything the wide closing adds cost 0.1-0.2 of "within 5 px of the
+    overlay" on text overlays; radius/2 cost under 0.1 and lifted 1080p logo coverage from
+    0.92 to 0.96).
+    """
+    import cv2
+    from scipy import ndimage
+
+    closed = cv2.morphologyEx(edges.astype(np.uint8), cv2.MORPH_CLOSE, _disc(radius))
+    filled = ndimage.binary_fill_holes(closed)
+    sealed = ndimage.binary_fill_holes(cv2.morphologyEx(closed, cv2.MORPH_CLOSE, _disc(2 * radius)))
+    near_edge = cv2.dilate(edges.astype(np.uint8), _disc(max(1, radius // 2))).astype(bool)
+    return filled | (sealed & near_edge)
+
+
 def _isotropy(mx: np.ndarray, my: np.ndarray) -> float:
     """Smaller over larger eigenvalue of the summed structure tensor of the given gradients."""
     jxx, jyy, jxy = float((mx * mx).sum()), float((my * my).sum()), float((mx * my).sum())
@@ -519,8 +542,7 @@ def detect_static_overlay(frames, *, margin: int = 3, analysis_max_side: int = 1
 
     # Edges to solid regions.
     diag = float(np.hypot(h, w))
-    closed = cv2.morphologyEx(edges.astype(np.uint8), cv2.MORPH_CLOSE, _disc(round(close_frac * diag)))
-    filled = ndimage.binary_fill_holes(closed).astype(np.uint8)
+    filled = _solid_regions(edges, max(1, round(close_frac * diag))).astype(np.uint8)
     count, labels, stats, _ = cv2.connectedComponentsWithStats(filled, connectivity=8)
     keep = np.zeros(count, bool)
     for i in range(1, count):
