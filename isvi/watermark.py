@@ -492,8 +492,9 @@ def detect_static_overlay(frames, *, margin: int = 3, analysis_max_side: int = 1
     or the content moved too little to tell an overlay from the scene.
     """
     import cv2
-    from scipy import ndimage
 
+    if motion_model not in MOTION_MODELS:
+        raise ValueError(f"motion_model must be one of {MOTION_MODELS}, got {motion_model!r}")
     what = ", ".join(str(s) for s in sources) if sources else None
     ev = _evidence or _Evidence(analysis_max_side, dedupe_level)
     if _evidence is None:
@@ -507,8 +508,6 @@ def detect_static_overlay(frames, *, margin: int = 3, analysis_max_side: int = 1
     if n < 3:
         raise InputError(what, too_static + f"only {n} of {ev.sampled} sampled frames differ visibly" + hint)
 
-    if motion_model not in MOTION_MODELS:
-        raise ValueError(f"motion_model must be one of {MOTION_MODELS}, got {motion_model!r}")
     mx, my, E_img, M = ev.maps()
     h, w = E_img.shape
     could_tell = np.ones((h, w), bool)
