@@ -357,10 +357,11 @@ class _Evidence:
         rx: list[np.ndarray] = []
         ry: list[np.ndarray] = []
         moved: list[np.ndarray] = []
+        members = {v: [i for i in range(n) if self.video[i] == v] for v in dict.fromkeys(self.video)}
         for k in range(n):
             preds_x, preds_y = [], []
             reach = np.zeros((h, w), np.float32)
-            same = [i for i in range(n) if self.video[i] == self.video[k]]
+            same = members[self.video[k]]
             for j in _partners(same, same.index(k)):
                 flow = dis.calc(small[k], small[j], None)
                 if np.percentile(np.hypot(flow[..., 0], flow[..., 1]), 90) < min_flow * s:
@@ -393,16 +394,9 @@ class _Evidence:
                 ry.append(self.gy[k])
         return rx, ry, np.mean(moved, axis=0)
 
-    def maps(self, rows: int = 64) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    def maps(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """``(mx, my, E, M)``: median gradients, their magnitude, and the mean magnitude."""
-        gx, gy = np.stack(self.gx), np.stack(self.gy)
-        h, w = gx.shape[1:]
-        mx, my, mean_mag = (np.empty((h, w), np.float32) for _ in range(3))
-        for r in range(0, h, rows):  # row strips bound the temporaries of median and hypot
-            sx, sy = gx[:, r:r + rows].astype(np.float32), gy[:, r:r + rows].astype(np.float32)
-            mx[r:r + rows] = np.median(sx, axis=0)
-            my[r:r + rows] = np.median(sy, axis=0)
-            mean_mag[r:r + rows] = np.hypot(sx, sy).mean(axis=0)
+        mx, my, mean_mag = _temporal_stats(self.gx, self.gy)
         return mx, my, np.hypot(mx, my), mean_mag
 
 
@@ -415,15 +409,19 @@ def _partners(frames: Sequence[int], k: int) -> list[int]:
     return [frames[i] for i in sorted(set(picks)) if 0 <= i < m and i != k]
 
 
-def _median_stack(xs: Sequence[np.ndarray], ys: Sequence[np.ndarray], rows: int = 64) -> tuple[np.ndarray, np.ndarray]:
-    """Per-pixel temporal medians of two stacks of int16 maps, in row strips (bounded temporaries)."""
+def _temporal_stats(xs: Sequence[np.ndarray], ys: Sequence[np.ndarray], rows: int = 64
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per-pixel temporal medians of two stacks of int16 gradient maps, and the mean
+    magnitude; in row strips, which bound the temporaries of median and hypot."""
     sx, sy = np.stack(xs), np.stack(ys)
     h, w = sx.shape[1:]
-    mx, my = np.empty((h, w), np.float32), np.empty((h, w), np.float32)
+    mx, my, mean_mag = (np.empty((h, w), np.float32) for _ in range(3))
     for r in range(0, h, rows):
-        mx[r:r + rows] = np.median(sx[:, r:r + rows].astype(np.float32), axis=0)
-        my[r:r + rows] = np.median(sy[:, r:r + rows].astype(np.float32), axis=0)
-    return mx, my
+        ax, ay = sx[:, r:r + rows].astype(np.float32), sy[:, r:r + rows].astype(np.float32)
+        mx[r:r + rows] = np.median(ax, axis=0)
+        my[r:r + rows] = np.median(ay, axis=0)
+        mean_mag[r:r + rows] = np.hypot(ax, ay).mean(axis=0)
+    return mx, my, mean_mag
 
 
 # ------------------------------------------------------------------------------------
@@ -513,7 +511,7 @@ def detect_static_overlay(frames, *, margin: int = 3, analysis_max_side: int = 1
     could_tell = np.ones((h, w), bool)
     if motion_model == "dense":
         rx, ry, moved = ev.residuals(min_flow, flow_max_side, cut_level)
-        mx, my = _median_stack(rx, ry)
+        mx, my, _ = _temporal_stats(rx, ry)
         del rx, ry
         # Cancelled by the prediction is not enough: the content must also have moved
         # (in some pair, for most frames) or changed on its own in image coordinates.
