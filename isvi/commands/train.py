@@ -72,7 +72,9 @@ def run(args) -> int:
     from isvi_models.train.loop import TrainConfig
 
     TrainConfig(**cfg)  # bad values: fail before Prefect starts
-    from flows.train import train_flow
+    from flows.train import DataConfig, train_flow
+
+    DataConfig(**data_cfg)
 
     summary = train_flow(cfg, data_cfg)
     print(f"trained {args.kind} to step {summary['step']}" + (f"; wrote {summary['onnx']}" if "onnx" in summary else ""))

@@ -186,3 +186,13 @@ def test_cli_reinit_needs_init_from(tmp_path, asfn_zarr, capsys):
 
     assert main(["train", "asfn", "-o", str(tmp_path / "o"), "--data", str(asfn_zarr), "--reinit", "final"]) == 2
     assert "only with --init-from" in capsys.readouterr().err
+
+
+def test_cli_refuses_a_bad_mask_speed_before_starting(tmp_path, capsys):
+    from isvi.cli import main
+
+    assert main(["train", "igfc", "-o", str(tmp_path / "o"), "--mask-speed", "0"]) == 2
+    out = capsys.readouterr()
+    assert "mask_speed_px" in out.err
+    assert "Flow run" not in out.out + out.err  # refused before a Prefect flow started
+    assert not (tmp_path / "o").exists()
