@@ -260,13 +260,7 @@ def inpaint_video(input_path: str | os.PathLike, output: str | os.PathLike, cfg:
     with VideoSource(input_path, folder_fps=cfg.fps_fraction) as src:
         info = src.info
         masks = _open_masks(cfg, src)
-        coverage = masks.coverage()
-        full = np.nonzero(coverage >= 1.0)[0]
-        if full.size == info.frames:
-            raise InputError(masks.path or "--box", "mask covers every pixel of every frame: nothing to fill from")
-        if full.size:
-            raise InputError(masks.path or "--box", f"mask covers all of frame {int(full[0])}: "
-                                                    "a frame needs some known pixels")
+        coverage = masks.fillable_coverage()
         passthrough = not coverage.any()
         settings = method_settings(cfg)
         bars = StageProgress(info.frames, enabled=progress and not cfg.quiet)

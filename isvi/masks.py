@@ -122,6 +122,18 @@ class MaskSource:
         return np.concatenate(out) if out else np.zeros(0)
 
 
+    def fillable_coverage(self) -> np.ndarray:
+        """:meth:`coverage`, after refusing a mask that leaves some frame no known pixel."""
+        coverage = self.coverage()
+        full = np.nonzero(coverage >= 1.0)[0]
+        where = self.path or "--box"
+        if full.size and full.size == self.info.frames:
+            raise InputError(where, "mask covers every pixel of every frame: nothing to fill from")
+        if full.size:
+            raise InputError(where, f"mask covers all of frame {int(full[0])}: a frame needs some known pixels")
+        return coverage
+
+
 def static_mask(hole: np.ndarray, boxes: list[Box], info: VideoInfo, label: str) -> MaskSource:
     """A mask that is ``hole`` (H, W) in every frame, plus ``boxes`` (e.g. a detected logo)."""
     box_mask = boxes_mask(boxes, info.width, info.height) if boxes else None

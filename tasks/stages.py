@@ -144,11 +144,7 @@ def probe_video(item: VideoItem, output: str, cfg: InpaintConfig, cache: ZarrCac
         info = src.info
         vid = content_id(local, mask, boxes)
         masks = _open_masks(mask, boxes, info, cache=cache, video_id=vid, local=str(local))
-        coverage = masks.coverage()
-        full = np.nonzero(coverage >= 1.0)[0]
-        if full.size:
-            raise InputError(masks.path or "--box", f"mask covers all of frame {int(full[0])}: "
-                                                    "a frame needs some known pixels")
+        coverage = masks.fillable_coverage()
         key = StageKey(vid, "video", "probe", "",
                        stage_fingerprint("probe", VERSIONS["probe"], {"detect": detect, "threshold": threshold,
                                                                       "min_shot_frames": min_shot_frames}, [vid]))

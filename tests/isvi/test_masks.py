@@ -1,0 +1,41 @@
+"""``MaskSource.fillable_coverage``: the one check, shared by ``isvi inpaint`` and the batch probe."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import cv2
+import numpy as np
+import pytest
+
+from isvi.masks import open_mask
+from isvi.video import VideoInfo
+from isvi_models.errors import InputError
+
+
+def _masks(tmp_path, n_full: int, frames: int = 4):
+    """A folder of per-frame mask PNGs: a 2x2 hole, the last ``n_full`` frames all hole."""
+    folder = tmp_path / "masks"
+    folder.mkdir()
+    for i in range(frames):
+        hole = np.zeros((6, 8), np.uint8)
+        hole[2:4, 2:4] = 255
+        if i >= frames - n_full:
+            hole[:] = 255
+        cv2.imwrite(str(folder / f"{i:05d}.png"), hole)
+    return open_mask(folder, [], VideoInfo(tmp_path / "clip.mp4", frames, 8, 6, Fraction(25)))
+
+
+def test_coverage_of_fillable_masks_per_frame(tmp_path):
+    np.testing.assert_allclose(_masks(tmp_path, 0).fillable_coverage(), 4 / 48)
+
+
+def test_a_frame_without_known_pixels_is_named(tmp_path):
+    with pytest.raises(InputError, match="covers all of frame 3") as info:
+        _masks(tmp_path, 1).fillable_coverage()
+    assert "masks" in str(info.value)
+
+
+def test_a_mask_over_everything_is_refused(tmp_path):
+    with pytest.raises(InputError, match="every pixel of every frame"):
+        _masks(tmp_path, 4).fillable_coverage()
