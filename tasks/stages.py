@@ -261,8 +261,7 @@ def flow_window(v: VideoRef, shot: ShotSpec, win: WindowSpec, decode: StageRef, 
         frames, holes = load_window(cache, decode, win, prev)
         work = prepare_working(frames, holes, cfg)
         if work is None:
-            cache.mark_complete(key, passthrough=True)
-            return {"passthrough": True}
+            return _passthrough(cache, key)
         t, h, w = work.holes.shape
         if t < 2:
             fwd = bwd = np.zeros((0, h, w, 2), np.float32)
@@ -380,7 +379,8 @@ def encode_video(v: VideoRef, composites: list[StageRef], cfg: InpaintConfig, ca
         raise
     if remote:
         publish(dest, v.output)
-        dest.parent.rmdir() if dest.parent.exists() and not any(dest.parent.iterdir()) else None
+        if dest.parent.exists() and not any(dest.parent.iterdir()):
+            dest.parent.rmdir()
     seconds = time.perf_counter() - t0
     cache.mark_complete(key, output=v.output, frames=v.frames)
     return StageRef(key, v.name, computed=True, seconds=seconds)
