@@ -9,10 +9,12 @@ from __future__ import annotations
 import functools
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from isvi.config import InpaintConfig
+from storage.keys import select
 from storage.zarr_cache import StageKey, ZarrCache
 
 log = logging.getLogger("isvi.batch")
@@ -87,30 +89,36 @@ def chunk_frames(cfg: InpaintConfig) -> int:
     return max(1, cfg.window_frames - cfg.overlap_frames)
 
 
+def file_chunks(path: Path, size: int = 1 << 20) -> Iterator[bytes]:
+    """The bytes of a file, or of a folder's files (each preceded by its name), in chunks."""
+    if path.is_dir():
+        for p in sorted(path.iterdir()):
+            if p.is_file():
+                yield p.name.encode()
+                yield from file_chunks(p, size)
+        return
+    with open(path, "rb") as f:
+        while chunk := f.read(size):
+            yield chunk
+
+
 @functools.lru_cache(maxsize=8)
 def models_fingerprint(models_dir: str, mtimes: tuple) -> str:
     """Content hash of the ONNX files in a models folder (weights, not their path, key the stages)."""
-    from pathlib import Path
-
     from storage.keys import bytes_fingerprint
 
     def chunks():
         for p in sorted(Path(models_dir).glob("*.onnx")):
             yield p.name.encode()
-            with open(p, "rb") as f:
-                while block := f.read(1 << 20):
-                    yield block
+            yield from file_chunks(p)
 
     return bytes_fingerprint(chunks())[:16]
 
 
 def stage_config(cfg: InpaintConfig, stage: str) -> dict:
     """The settings ``stage`` reads, as JSON values; a models folder enters by its files' content."""
-    dumped = cfg.model_dump(mode="json")
-    out = {f: dumped[f] for f in STAGE_FIELDS[stage]}
+    out = select(cfg.model_dump(mode="json"), STAGE_FIELDS[stage])
     if out.get("models"):
-        from pathlib import Path
-
         files = sorted(Path(out["models"]).glob("*.onnx"))
         out["models"] = models_fingerprint(out["models"], tuple((p.name, p.stat().st_mtime_ns) for p in files))
     return out

@@ -23,33 +23,21 @@ from isvi_models.errors import ConfigError, InputError
 from storage.keys import bytes_fingerprint, stage_fingerprint
 from storage.manifests import VideoItem, exists, localize, publish
 from storage.zarr_cache import StageKey, ZarrCache, is_local, local_path
-from tasks.common import (VERSIONS, ShotSpec, StageRef, VideoRef, WindowSpec, chunk_frames, run_stage,
-                          settings_for, stage_config)
+from tasks.common import (VERSIONS, ShotSpec, StageRef, VideoRef, WindowSpec, chunk_frames, file_chunks,
+                          run_stage, settings_for, stage_config)
 
 
 # ---------------------------------------------------------------------------------
 # Probe: identity, mask checks, shots
 # ---------------------------------------------------------------------------------
-def _file_chunks(path: Path, size: int = 1 << 20):
-    if path.is_dir():
-        for p in sorted(path.iterdir()):
-            if p.is_file():
-                yield p.name.encode()
-                yield from _file_chunks(p, size)
-        return
-    with open(path, "rb") as f:
-        while chunk := f.read(size):
-            yield chunk
-
-
 def content_id(path: Path, mask: str | None, boxes: tuple[str, ...]) -> str:
     """Identity of a video with its hole: sha256 of the video's bytes, the mask's bytes and the boxes."""
-    parts = [bytes_fingerprint(_file_chunks(path))]
+    parts = [bytes_fingerprint(file_chunks(path))]
     if mask is not None and mask != "auto":
         mp = Path(mask)
         if not mp.exists():
             raise InputError(mp, "mask file or folder does not exist")
-        parts.append(bytes_fingerprint(_file_chunks(mp)))
+        parts.append(bytes_fingerprint(file_chunks(mp)))
     else:
         parts.append(str(mask))
     parts.append("|".join(boxes))
