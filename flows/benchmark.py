@@ -14,7 +14,7 @@ Protocol:
 * The masked input is the ground truth with the hole set to black; every method gets the same
   input and the same hole: the clip's mask grown by ``dilate_px`` (default 0, the papers'
   protocol of using masks as they are). The pipeline is therefore run with its own
-  ``dilate_px=0``: its default 4-px growth is for compression halos around real logos, which
+  ``dilate_px=0``: its default 2-px growth is for compression halos around real logos, which
   synthetic masks on decoded frames do not have; with ``dilate_px`` > 0 here all methods get
   the same grown hole.
 * In-hole metrics use the clip's own mask; whole-frame metrics use every pixel; the outside
@@ -33,11 +33,9 @@ import tempfile
 import time
 from pathlib import Path
 
-# Offline-friendly Prefect settings; they must be set before prefect is imported.
-os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-os.environ.setdefault("DO_NOT_TRACK", "1")
-os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
-os.environ.setdefault("PREFECT_HOME", str(Path(__file__).resolve().parents[1] / ".prefect"))
+from flows.runtime import offline_env  # stdlib only: safe before prefect
+
+offline_env()  # offline-friendly Prefect settings, before prefect is imported
 
 import numpy as np  # noqa: E402
 from prefect import flow, task  # noqa: E402

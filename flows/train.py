@@ -8,14 +8,11 @@ training picks up at the last checkpoint and sees the same batches it would have
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
-# Offline-friendly Prefect settings; they must be set before prefect is imported.
-os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-os.environ.setdefault("DO_NOT_TRACK", "1")
-os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
-os.environ.setdefault("PREFECT_HOME", str(Path(__file__).resolve().parents[1] / ".prefect"))
+from flows.runtime import offline_env  # stdlib only: safe before prefect
+
+offline_env()  # offline-friendly Prefect settings, before prefect is imported
 
 from prefect import flow, task  # noqa: E402
 from pydantic import BaseModel, Field  # noqa: E402

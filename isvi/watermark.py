@@ -501,7 +501,7 @@ def detect_static_overlay(frames, *, margin: int = 3, analysis_max_side: int = 1
     if ev.full_shape is None:
         raise InputError(what, "no frames to analyse")
     n = len(ev.gx)
-    too_static = (f"too static to tell which pixels belong to an overlay: ")
+    too_static = "too static to tell which pixels belong to an overlay: "
     hint = "; pass a longer clip or more videos of the same source"
     if n < 3:
         raise InputError(what, too_static + f"only {n} of {ev.sampled} sampled frames differ visibly" + hint)

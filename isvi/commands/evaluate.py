@@ -40,7 +40,8 @@ def register(subparsers) -> None:
     p.add_argument("--json", metavar="OUT.json", help="also write every number (per frame too) as JSON")
     p.add_argument("--dilate-px", type=int, default=4,
                    help="pixels within this distance of the hole may change without failing the outside "
-                        "check (default 4, isvi inpaint's --dilate-px default; 0 = strict)")
+                        "check (default 4: isvi inpaint grows the hole by 2 px by default, and a lossy output "
+                        "codec smears a little beyond that; 0 = strict)")
     p.add_argument("--outside-tol", type=int, default=0,
                    help="largest |change| (0-255) outside the hole still counted as unchanged (default 0; "
                         "raise it for lossy results such as H.264)")
