@@ -24,7 +24,7 @@ from prefect.futures import wait
 from flows.config import JobConfig
 from flows.runtime import default_task_runner
 from storage.manifests import exists, list_videos
-from storage.zarr_cache import ZarrCache, get_fs, is_local, local_path
+from storage.zarr_cache import ZarrCache, get_fs, put_bytes
 from tasks import stage_tasks as T
 from tasks import stages as S
 from tasks.common import StageRef
@@ -68,17 +68,7 @@ def write_report(rows: list[dict], prefix: str) -> None:
                     "cached_stages": r.get("cached_stages", 0),
                     "stage_seconds": json.dumps(r.get("stage_seconds", {}), sort_keys=True)})
     for suffix, body in ((".json", body_json), (".csv", buf.getvalue().encode())):
-        if is_local(prefix):
-            import os
-
-            p = local_path(prefix + suffix)
-            p.parent.mkdir(parents=True, exist_ok=True)
-            tmp = p.with_name(f".{p.name}.tmp")
-            tmp.write_bytes(body)
-            os.replace(tmp, p)
-        else:
-            fs, path = get_fs(prefix + suffix)
-            fs.pipe_file(path, body)
+        put_bytes(*get_fs(prefix + suffix), body)
 
 
 class _Progress:

@@ -85,6 +85,20 @@ def get_fs(url: str, storage_options: Mapping[str, Any] | None = None):
     return fs, path
 
 
+def put_bytes(fs, path: str, body: bytes) -> None:
+    """Write ``body`` to ``path`` on ``fs`` so readers never see a partial file: a local file
+    through a temporary sibling and a rename, an object store in its single (atomic) put."""
+    protocols = fs.protocol if isinstance(fs.protocol, tuple) else (fs.protocol,)
+    if "file" in protocols or "local" in protocols:
+        p = Path(path)
+        p.parent.mkdir(parents=True, exist_ok=True)
+        tmp = p.with_name(f".{p.name}.{os.getpid()}.tmp")
+        tmp.write_bytes(body)
+        os.replace(tmp, p)
+    else:
+        fs.pipe_file(path, body)
+
+
 def check_aligned(start: int, stop: int, chunk: int, length: int) -> None:
     """Raise ``ValueError`` unless frames ``[start, stop)`` cover whole chunks of ``chunk`` frames."""
     if start % chunk or (stop % chunk and stop != length):
@@ -144,15 +158,7 @@ class ZarrCache:
     def mark_complete(self, key: StageKey, **info: Any) -> None:
         """Write the completion marker in one put (local: tmp + rename), after all data."""
         body = json.dumps({**asdict(key), "created": time.time(), **info}, sort_keys=True, default=str).encode()
-        path = self.marker_path(key)
-        if is_local(self.url):
-            p = Path(path)
-            p.parent.mkdir(parents=True, exist_ok=True)
-            tmp = p.with_name(f".{p.name}.{os.getpid()}.tmp")
-            tmp.write_bytes(body)
-            os.replace(tmp, p)
-        else:
-            self.fs.pipe_file(path, body)
+        put_bytes(self.fs, self.marker_path(key), body)
 
     # -- data -------------------------------------------------------------------
     def create(self, key: StageKey, arrays: Mapping[str, tuple[tuple[int, ...], Any]], chunk_frames: int,
