@@ -87,6 +87,7 @@ from pathlib import Path
 import numpy as np
 
 from isvi_models.errors import InputError, IsviError
+from isvi_models.ops.masks import dilate_holes
 
 log = logging.getLogger("isvi.watermark")
 
@@ -458,7 +459,7 @@ def _solid_regions(edges: np.ndarray, radius: int) -> np.ndarray:
     closed = cv2.morphologyEx(edges.astype(np.uint8), cv2.MORPH_CLOSE, _disc(radius))
     filled = ndimage.binary_fill_holes(closed)
     sealed = ndimage.binary_fill_holes(cv2.morphologyEx(closed, cv2.MORPH_CLOSE, _disc(2 * radius)))
-    near_edge = cv2.dilate(edges.astype(np.uint8), _disc(max(1, radius // 2))).astype(bool)
+    near_edge = dilate_holes(edges, max(1, radius // 2))
     return filled | (sealed & near_edge)
 
 
@@ -573,7 +574,7 @@ def detect_static_overlay(frames, *, margin: int = 3, analysis_max_side: int = 1
     if margin > 0 and region.any():
         # The margin is in analysis pixels: a 1080p frame analysed at 1280 px gets 1.5x it,
         # as its anti-aliased fringe is 1.5x as wide.
-        region = cv2.dilate(region.astype(np.uint8), _disc(round(margin / ev.scale))).astype(bool)
+        region = dilate_holes(region, max(1, round(margin / ev.scale)))
     confidence = _ramp(motion, min_motion, 0.9) * _ramp(contrast, 1.0, 4.0) if components else 0.0
     log.info("overlay: %d component(s), %.2f%% of the frame, confidence %.2f (motion %.0f%%, contrast %.1fx, "
              "%d/%d frames)", components, 100 * region.mean(), confidence, 100 * motion, contrast, n, ev.sampled)
