@@ -14,13 +14,13 @@ from __future__ import annotations
 import logging
 import os
 import shutil
-import tempfile
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
 
+from isvi_models.atomic import temp_sibling
 from isvi_models.errors import ConfigError, InputError
 
 log = logging.getLogger("isvi.video")
@@ -169,17 +169,10 @@ def read_video(path: str | os.PathLike, folder_fps: Fraction = Fraction(25)) -> 
 # ---------------------------------------------------------------------------------
 # Writing
 # ---------------------------------------------------------------------------------
-def _tmp_sibling(dest: Path, suffix: str = "") -> Path:
-    fd, name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=f".part{suffix}", dir=dest.parent)
-    os.close(fd)
-    os.unlink(name)
-    return Path(name)
-
-
 def replace_path(tmp: Path, dest: Path) -> None:
     """Move a finished ``tmp`` onto ``dest``; an existing folder is moved aside first."""
     if dest.is_dir() and not dest.is_symlink():
-        old = _tmp_sibling(dest, ".old")
+        old = temp_sibling(dest, ".old")
         os.replace(dest, old)
         os.replace(tmp, dest)
         shutil.rmtree(old, ignore_errors=True)
@@ -205,7 +198,7 @@ class FrameWriter:
         if not self.dest.parent.exists():
             raise InputError(self.dest.parent, "output folder does not exist")
         if self.is_folder:
-            self._tmp = _tmp_sibling(self.dest)
+            self._tmp = temp_sibling(self.dest)
             self._tmp.mkdir()
             self._container = None
             return
@@ -213,7 +206,7 @@ class FrameWriter:
             raise ConfigError(f"codec: ffv1 needs a .mkv, .avi or .nut output, not {self.dest.suffix}")
         import av
 
-        self._tmp = _tmp_sibling(self.dest, self.dest.suffix)
+        self._tmp = temp_sibling(self.dest, self.dest.suffix)
         try:
             self._container = av.open(str(self._tmp), "w")
         except (av.error.FFmpegError, ValueError):

@@ -17,8 +17,6 @@ import contextlib
 import io
 import json
 import logging
-import os
-import tempfile
 import warnings
 from pathlib import Path
 
@@ -28,6 +26,7 @@ import torch
 from torch import nn
 from torch.export import Dim
 
+from isvi_models.atomic import atomic_path
 from isvi_models.errors import ModelError
 from isvi_models.nets import ASFN, IGFC, create_model, fold_spectral_norm
 
@@ -92,17 +91,9 @@ def _finish(proto: onnx.ModelProto, path: Path, props: dict[str, str]) -> Path:
     onnx.helper.set_model_props(proto, props)
     onnx.checker.check_model(proto, full_check=False)
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        onnx.save_model(proto, tmp)
-        os.chmod(tmp, 0o644)  # mkstemp creates 0600; model files are meant to be shared
-        onnx.checker.check_model(tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    with atomic_path(path) as tmp:
+        onnx.save_model(proto, str(tmp))
+        onnx.checker.check_model(str(tmp))
     return path
 
 

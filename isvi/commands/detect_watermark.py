@@ -39,13 +39,12 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import os
     import sys
 
     import cv2
     import numpy as np
 
-    from isvi.video import _tmp_sibling
+    from isvi_models.atomic import atomic_path
     from isvi.watermark import OverlayNotFound, detect_watermark
     from isvi_models.errors import ConfigError, InputError
 
@@ -75,12 +74,8 @@ def run(args: argparse.Namespace) -> int:
     x0, y0, x1, y1 = est.bbox
     print(f"overlay: {est.components} region(s), box x={x0} y={y0} w={x1 - x0} h={y1 - y0}, "
           f"{est.coverage:.2%} of the frame")
-    tmp = _tmp_sibling(out, ".png")
-    try:
+    with atomic_path(out, ".png") as tmp:
         if not cv2.imwrite(str(tmp), est.mask.astype(np.uint8) * 255):
             raise InputError(out, "cannot write the mask")
-        os.replace(tmp, out)
-    finally:
-        tmp.unlink(missing_ok=True)
     print(f"wrote {out}")
     return 0

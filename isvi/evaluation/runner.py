@@ -34,6 +34,8 @@ from pathlib import Path
 
 import numpy as np
 
+from isvi_models.atomic import atomic_path
+
 
 def _rss_kb() -> int:
     with open("/proc/self/statm") as f:
@@ -117,9 +119,8 @@ def main(argv: list[str] | None = None) -> int:
     frames = np.load(frames_path)
     holes = np.load(holes_path)
     result, stats = measure(method_name, frames, holes, config)
-    tmp = Path(out_path).with_name(Path(out_path).name + ".part.npy")
-    np.save(tmp, result)
-    os.replace(tmp, out_path)
+    with atomic_path(out_path, ".npy") as tmp:
+        np.save(tmp, result)
     Path(stats_path).write_text(json.dumps(stats))
     return 0
 

@@ -20,14 +20,14 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import tempfile
 import time
 from pathlib import Path
 from typing import Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
+
+from isvi_models.atomic import atomic_path, write_bytes
 
 
 class TrainConfig(BaseModel):
@@ -64,22 +64,8 @@ def atomic_save(obj, path: Path) -> None:
     """torch.save to a temporary file in the same folder, then ``os.replace``."""
     import torch
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
+    with atomic_path(path) as tmp:
         torch.save(obj, tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
-
-def _atomic_text(text: str, path: Path) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    with os.fdopen(fd, "w") as f:
-        f.write(text)
-    os.replace(tmp, path)
 
 
 def split_indices(n: int, val_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -204,7 +190,8 @@ def plot_history(history: dict, path: Path, title: str) -> None:
     ax.set_title(title)
     ax.legend(fontsize=7)
     fig.tight_layout()
-    fig.savefig(path, dpi=90)
+    with atomic_path(path, ".png") as tmp:
+        fig.savefig(tmp, dpi=90)
     plt.close(fig)
 
 
@@ -293,7 +280,7 @@ def train(cfg: TrainConfig, *, stop_after: int | None = None, log=print) -> dict
                      "disc": disc.state_dict() if disc is not None else None,
                      "opt_d": opt_d.state_dict() if opt_d is not None else None,
                      "step": step, "history": history, "config": cfg.model_dump(mode="json")}, ckpt)
-        _atomic_text(json.dumps(history), out / "history.json")
+        write_bytes(out / "history.json", json.dumps(history).encode())
         plot_history(history, out / "loss.png", f"{cfg.kind} ({cfg.variant or cfg.kind + '_base'}, cnum {cfg.cnum})")
 
     amp = torch.autocast(device_type="cuda", dtype=torch.bfloat16) if cfg.amp and cfg.device.startswith("cuda") else None
@@ -364,7 +351,7 @@ def train(cfg: TrainConfig, *, stop_after: int | None = None, log=print) -> dict
         path = (export_igfc if cfg.kind == "igfc" else export_asfn)(net_cpu, out / f"{cfg.kind}.onnx", variant=variant)
         summary["onnx"] = str(path)
         log(f"exported {path}")
-    _atomic_text(json.dumps(summary, indent=1), out / "summary.json")
+    write_bytes(out / "summary.json", json.dumps(summary, indent=1).encode())
     return summary
 
 
