@@ -90,11 +90,9 @@ def put_bytes(fs, path: str, body: bytes) -> None:
     through a temporary sibling and a rename, an object store in its single (atomic) put."""
     protocols = fs.protocol if isinstance(fs.protocol, tuple) else (fs.protocol,)
     if "file" in protocols or "local" in protocols:
-        p = Path(path)
-        p.parent.mkdir(parents=True, exist_ok=True)
-        tmp = p.with_name(f".{p.name}.{os.getpid()}.tmp")
-        tmp.write_bytes(body)
-        os.replace(tmp, p)
+        from isvi_models.atomic import write_bytes
+
+        write_bytes(path, body)
     else:
         fs.pipe_file(path, body)
 
