@@ -4,7 +4,8 @@ repeating constructor arguments.
 ``*_base`` are the sizes used for export and benchmarks; ``*_tiny`` are for tests. The original
 checkpoints' YAML (cnum, resBlocks, ...) is not public: IGFC's base follows LAFC, its successor
 (cnum 48, one residual block); ASFN's base is our choice (cnum 48, one style-fusion block, one
-residual block, skip connections, 2.4 M parameters). A real checkpoint's sizes can be read off its
+residual block, skip connections, 2.4 M parameters, predicting a correction of its input: see
+:class:`~isvi_models.nets.asfn.ASFN`). A real checkpoint's sizes can be read off its
 state_dict (first conv's out-channels = cnum; count of ``middle.<k>`` / ``transfer.<k>`` entries).
 """
 
@@ -43,8 +44,8 @@ def _register_builtin() -> None:
 
     register_model("igfc_base", IGFC, cnum=48, res_blocks=1, num_frames=3)
     register_model("igfc_tiny", IGFC, cnum=8, res_blocks=1, num_frames=3)
-    register_model("asfn_base", ASFN, cnum=48, transfer_blocks=1, res_blocks=1)
-    register_model("asfn_tiny", ASFN, cnum=8, transfer_blocks=1, res_blocks=1)
+    register_model("asfn_base", ASFN, cnum=48, transfer_blocks=1, res_blocks=1, residual=True)
+    register_model("asfn_tiny", ASFN, cnum=8, transfer_blocks=1, res_blocks=1, residual=True)
     register_model("patchgan_base", PatchDiscriminator, in_channels=3, nf=64)
     register_model("patchgan_tiny", PatchDiscriminator, in_channels=3, nf=8)
 

@@ -32,11 +32,12 @@ def tiny_onnx(tmp_path_factory) -> TinyOnnx:
 
     from isvi_models.export import export_asfn, export_igfc
     from isvi_models.nets import create_model
+    from tests.isvi_models.random_nets import random_asfn
 
     out = tmp_path_factory.mktemp("tiny_models")
     torch.manual_seed(0)
     igfc = create_model("igfc_tiny").eval()
-    asfn = create_model("asfn_tiny").eval()
+    asfn = random_asfn().eval()
     export_igfc(igfc, out / "igfc.onnx", variant="igfc_tiny")
     export_asfn(asfn, out / "asfn.onnx", variant="asfn_tiny")
     return TinyOnnx(out, igfc, asfn)

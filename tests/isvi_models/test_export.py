@@ -10,6 +10,7 @@ from isvi_models.errors import ModelError
 from isvi_models.export import (asfn_sample_inputs, export_models, igfc_sample_inputs, load_checkpoint,
                                 max_abs_diff)
 from isvi_models.nets import create_model
+from tests.isvi_models.random_nets import random_asfn
 
 
 class TestExportedFiles:
@@ -45,14 +46,14 @@ class TestParity:
 
     def test_diff_detects_other_weights(self, tiny_onnx):
         torch.manual_seed(123)
-        other = create_model("asfn_tiny")
+        other = random_asfn()
         assert max_abs_diff(other, tiny_onnx.asfn_path, asfn_sample_inputs(1, 32, 32)) > 1e-3
 
 
 class TestExportModels:
     def test_from_checkpoint_replaces_existing_file(self, tmp_path):
         torch.manual_seed(7)
-        model = create_model("asfn_tiny")
+        model = random_asfn()
         ckpt = tmp_path / "asfn.pt"
         torch.save({"model_state_dict": model.state_dict()}, ckpt)
         (tmp_path / "out").mkdir()

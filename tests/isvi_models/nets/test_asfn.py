@@ -7,12 +7,13 @@ import torch
 
 from isvi_models.nets import (ASFN, AdaptiveStyleFusion, PatchDiscriminator, count_parameters, create_model,
                               fold_spectral_norm, masked_mean_std)
+from tests.isvi_models.random_nets import random_asfn
 
 
 @pytest.fixture(scope="module")
 def net():
     torch.manual_seed(0)
-    return create_model("asfn_tiny").eval()
+    return random_asfn().eval()
 
 
 def grads(b=2, h=32, w=40, seed=0):
@@ -46,7 +47,7 @@ class TestASFN:
         with torch.no_grad():
             out = net(grads(), mask)
         assert out.shape == (2, 3, 32, 40) and out.dtype == torch.float32
-        assert out.abs().max() < 1
+        assert out.abs().max() <= 1
 
     @pytest.mark.parametrize("hole", ["empty", "2x2", "full"])
     def test_no_nan_for_empty_tiny_or_full_holes(self, net, hole):
@@ -70,6 +71,32 @@ class TestASFN:
         keep = hole.expand_as(feat) == 0
         assert torch.equal(out[keep], feat[keep])
         assert (out[~keep] - feat[~keep]).abs().max() > 1e-3
+
+    def test_untrained_residual_variant_returns_its_input_and_learns_a_correction(self):
+        torch.manual_seed(0)
+        net = create_model("asfn_tiny")
+        x = grads() * 0.05
+        mask = torch.zeros(2, 1, 32, 40)
+        mask[:, :, 8:20, 12:30] = 1
+        out = net(x, mask)
+        assert torch.equal(out, x)
+        ((out - 0.01) ** 2).mean().backward()
+        assert net.final.conv.weight.grad.abs().sum() > 0  # the zero conv still gets a gradient
+
+    def test_residual_output_is_clamped_to_the_gradient_range(self):
+        net = random_asfn()
+        with torch.no_grad():
+            net.final.conv.bias.fill_(5.0)
+            out = net(grads(), torch.ones(2, 1, 32, 40))
+        assert torch.equal(out, torch.ones_like(out))
+
+    def test_paper_variant_outputs_directly(self):
+        torch.manual_seed(0)
+        net = ASFN(cnum=8, residual=False).eval()
+        x = grads()
+        with torch.no_grad():
+            out = net(x, torch.ones(2, 1, 32, 40))
+        assert (out - x).abs().mean() > 0.1
 
     def test_base_matches_the_original_parameter_count(self):
         # 2,428,035 = original ASFN at cnum 48, transferBlocks 1, resBlocks 1, skip connections
