@@ -60,8 +60,9 @@ magnitude). From that persistent-edge map:
    the motion; logos and letters have edges in every direction). Finally a safety margin of
    ``margin`` px (inpainting needs the whole anti-aliased fringe, not most of it).
 
-Detection works on luminance: an overlay whose colour differs from the content only in hue
-is not seen (a known limit; white, black and light overlays are the common case).
+The gradients are those of luma or chroma (Y, Cr, Cb), whichever is strongest per pixel, so
+an overlay whose colour differs from the content only in hue (a cyan box over a sky of the
+same brightness) still has edges; luma wins wherever it has one.
 
 OpenCV does the gradients, morphology and connected components; SciPy fills holes; NumPy
 the medians. Analysis runs at most ``analysis_max_side`` px on the long side (the per-frame
@@ -174,6 +175,39 @@ def _grey(frame: np.ndarray) -> np.ndarray:
     return frame
 
 
+def _sobel(channel: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    import cv2
+
+    c = channel.astype(np.float32)
+    return cv2.Sobel(c, cv2.CV_32F, 1, 0, ksize=3), cv2.Sobel(c, cv2.CV_32F, 0, 1, ksize=3)
+
+
+def _colour_gradients(frame: np.ndarray, grey: np.ndarray, scale: float) -> tuple[np.ndarray, np.ndarray]:
+    """Signed x/y gradients of the channel (Y, Cr or Cb) with the largest gradient, per pixel.
+
+    An overlay whose colour differs from the scene only in hue (a cyan box over sky) has no
+    edge in grey; its chroma edge does. Taking the strongest channel per pixel (as HOG does
+    for colour) keeps one pair of maps per frame, so memory does not triple, and luma wins
+    wherever it has an edge, since chroma varies less in natural footage.
+    """
+    import cv2
+
+    if frame.ndim != 3 or frame.shape[-1] < 3:
+        return _sobel(grey)
+    rgb = np.clip(frame[..., :3], 0, 255).astype(np.uint8)
+    if scale < 1.0:
+        rgb = cv2.resize(rgb, (grey.shape[1], grey.shape[0]), interpolation=cv2.INTER_AREA)
+    ycc = cv2.cvtColor(rgb, cv2.COLOR_RGB2YCrCb)
+    best_x, best_y = _sobel(grey)
+    best = best_x**2 + best_y**2
+    for c in (1, 2):
+        cx, cy = _sobel(ycc[..., c])
+        mag = cx**2 + cy**2
+        take = mag > best
+        best_x, best_y, best = np.where(take, cx, best_x), np.where(take, cy, best_y), np.maximum(mag, best)
+    return best_x, best_y
+
+
 class _Evidence:
     """Per-frame signed gradients (int16, analysis scale) of the non-redundant frames."""
 
@@ -213,10 +247,10 @@ class _Evidence:
         self.thumbs.append(thumb)
         self.greys.append(g)
         self.video.append(source)
-        gf = g.astype(np.float32)
-        # Sobel on uint8 grey is within +-1020: int16 halves the memory of float32.
-        self.gx.append(cv2.Sobel(gf, cv2.CV_32F, 1, 0, ksize=3).astype(np.int16))
-        self.gy.append(cv2.Sobel(gf, cv2.CV_32F, 0, 1, ksize=3).astype(np.int16))
+        gx, gy = _colour_gradients(np.asarray(frame), g, self.scale)
+        # Sobel on uint8 channels is within +-1020: int16 halves the memory of float32.
+        self.gx.append(gx.astype(np.int16))
+        self.gy.append(gy.astype(np.int16))
 
     def camera(self, min_shift: float) -> list[np.ndarray | None]:
         """Per kept frame, the 2x3 similarity mapping it onto its shot's first frame, or None.
@@ -378,9 +412,15 @@ class _Evidence:
                 # overlay): it predicts nothing there.
                 mag = np.hypot(flow[..., 0], flow[..., 1])
                 reach = np.maximum(reach, mag)
-                warped[mag < min_flow] = np.nan
-                preds_x.append(cv2.Sobel(warped, cv2.CV_32F, 1, 0, ksize=3))  # NaN border spreads 1 px
-                preds_y.append(cv2.Sobel(warped, cv2.CV_32F, 0, 1, ksize=3))
+                # The stored gradients are warped, not re-derived from the warped grey: they are
+                # the colour gradients frame k's own are, so a chroma edge is predicted by one.
+                # The gate grows by 1 px, as a 3x3 gradient of the gated frame would.
+                gate = cv2.dilate(((mag < min_flow) | np.isnan(warped)).astype(np.uint8), np.ones((3, 3), np.uint8))
+                for store, preds in ((self.gx, preds_x), (self.gy, preds_y)):
+                    pred = cv2.remap(store[j].astype(np.float32), xx + flow[..., 0], yy + flow[..., 1],
+                                     cv2.INTER_CUBIC, borderMode=cv2.BORDER_CONSTANT, borderValue=np.nan)
+                    pred[gate > 0] = np.nan
+                    preds.append(pred)
             moved.append(reach >= min_flow)
             if preds_x:
                 with warnings.catch_warnings():

@@ -54,6 +54,21 @@ def test_detects_dark_logo_on_other_footage(chelsea_pan):
     assert near_fraction(est.mask, overlay) >= 0.80
 
 
+@pytest.mark.parametrize("kind", ["logo", "text"])
+def test_detects_overlay_that_differs_only_in_hue(chelsea_pan, kind):
+    """A chroma-only overlay (luma unchanged): invisible in grey, found through the Cr/Cb gradients."""
+    _, overlay = overlay_watermark(chelsea_pan, kind, 0, alpha=0.5, colour=(255, 255, 255))
+    ycc = np.stack([cv2.cvtColor(f, cv2.COLOR_RGB2YCrCb) for f in chelsea_pan]).astype(np.int16)
+    ycc[:, overlay, 1] -= 30  # towards cyan/green; Y stays
+    ycc[:, overlay, 2] += 30
+    frames = np.stack([cv2.cvtColor(f, cv2.COLOR_YCrCb2RGB) for f in np.clip(ycc, 0, 255).astype(np.uint8)])
+    grey = lambda clip: np.stack([cv2.cvtColor(f, cv2.COLOR_RGB2GRAY) for f in clip]).astype(int)  # noqa: E731
+    assert np.abs(grey(frames) - grey(chelsea_pan))[:, overlay].mean() < 3  # nothing to see in grey
+    est = detect_static_overlay(frames)
+    assert coverage(est.mask, overlay) >= 0.95
+    assert near_fraction(est.mask, overlay) >= 0.80
+
+
 def test_clean_panning_footage_has_no_overlay(astronaut_pan):
     est = detect_static_overlay(astronaut_pan)
     assert not est.found
