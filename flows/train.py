@@ -9,6 +9,7 @@ training picks up at the last checkpoint and sees the same batches it would have
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from flows.runtime import offline_env  # stdlib only: safe before prefect
 
@@ -30,6 +31,8 @@ class DataConfig(BaseModel):
     clip_paths: list[Path] = []
     seed: int = 0
     mask_speed_px: float = Field(4.0, gt=0, description="IGFC masks: top speed in px/frame")
+    asfn_clip_mode: Literal["simulated", "propagated"] = Field(
+        "simulated", description="ASFN real-clip samples: the paper's simulation or the pipeline's own propagation")
 
 
 @task(name="prepare-data")
@@ -43,7 +46,7 @@ def prepare_data(kind: str, data: str, dcfg: dict) -> str:
         from isvi_models.train.data import prepare_igfc_data as prep
     else:
         from isvi_models.train.asfn_sim import prepare_asfn_data as prep
-    extra = {"mask_speed_px": d.mask_speed_px} if kind == "igfc" else {}
+    extra = {"mask_speed_px": d.mask_speed_px} if kind == "igfc" else {"clip_mode": d.asfn_clip_mode}
     prep(path, n_sim=d.n_sim, n_clip=d.n_clip, size=d.size, photo_dirs=d.photo_dirs, clip_paths=d.clip_paths,
          seed=d.seed, **extra)
     print(f"prepared {path}")

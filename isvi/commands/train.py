@@ -29,6 +29,10 @@ def register(subparsers) -> None:
     p.add_argument("--size", type=int, default=64, help="crop size in pixels, a multiple of 8 (default 64)")
     p.add_argument("--mask-speed", type=float, default=4.0, metavar="PX",
                    help="IGFC data: top speed of the moving masks in px/frame (default 4)")
+    p.add_argument("--asfn-clip-samples", choices=("simulated", "propagated"), default="simulated",
+                   help="ASFN data: make the real-clip samples with the paper's simulation (neighbours t±1 "
+                        "warped in, light change) or with the pipeline's own gradient propagation over "
+                        "7-frame windows (default simulated)")
     p.add_argument("--steps", type=int, default=1000)
     p.add_argument("--batch-size", type=int, default=8)
     p.add_argument("--lr", type=float, default=1e-4)
@@ -68,7 +72,8 @@ def run(args) -> int:
     if args.reinit and args.init_from is None:
         raise ConfigError("reinit: only with --init-from")
     data_cfg = dict(n_sim=args.n_sim, n_clip=args.n_clip, size=args.size, photo_dirs=[str(p) for p in args.photos],
-                    clip_paths=clip_paths, seed=args.seed, mask_speed_px=args.mask_speed)
+                    clip_paths=clip_paths, seed=args.seed, mask_speed_px=args.mask_speed,
+                    asfn_clip_mode=args.asfn_clip_samples)
     from isvi_models.train.loop import TrainConfig
 
     TrainConfig(**cfg)  # bad values: fail before Prefect starts

@@ -87,6 +87,31 @@ def test_asfn_simulation_changes_only_the_hole(photos):
     assert np.abs(sim["in_x"][hole] - sim["gt_x"][hole]).mean() < np.abs(sim["gt_x"][hole]).mean() + 0.05
 
 
+def test_propagated_samples_come_from_the_pipelines_propagation():
+    from isvi_models.ops.gradients import gradient_hole
+    from tests.synth import panned_clip
+
+    clip = panned_clip(frames=12, height=80, width=112).astype(np.float32)  # float RGB in [0, 1]
+    rng = np.random.default_rng(3)
+    errs, scales = [], []
+    for _ in range(6):
+        for s in asfn_sim.propagated_asfn_samples(rng, [clip], 32, light_p=0.0):
+            inp, tgt = s["input"].astype(np.float32), s["target"].astype(np.float32)
+            hole = s["mask"][0].astype(bool)
+            outside = ~gradient_hole(hole)
+            np.testing.assert_array_equal(inp[:, outside], tgt[:, outside])
+            errs.append(np.abs(inp - tgt)[:, hole].mean())
+            scales.append(np.abs(tgt)[:, hole].mean())
+    assert errs
+    # a camera pan is propagated from the other frames of the window: far better than nothing
+    assert np.mean(errs) < 0.5 * np.mean(scales)
+
+
+def test_prepare_asfn_data_refuses_an_unknown_clip_mode(tmp_path):
+    with pytest.raises(ValueError, match="clip_mode"):
+        asfn_sim.prepare_asfn_data(tmp_path / "x.zarr", n_sim=0, n_clip=1, clip_mode="magic")
+
+
 def _cfg(kind, data_path, out, **kw):
     base = dict(kind=kind, data=data_path, out_dir=out, cnum=8, steps=10, batch_size=4, lr=1e-3, ckpt_every=3,
                 log_every=100, val_every=5, val_fraction=0.2, threads=2, export=False)
@@ -146,6 +171,28 @@ def test_cli_train_runs_the_prefect_flow(tmp_path, asfn_zarr):
     assert rc == 0
     assert torch.load(out / "last.pt", weights_only=False)["step"] == 3
     assert (out / "loss.png").is_file()
+
+
+def test_cli_prepares_propagated_asfn_samples(tmp_path):
+    from fractions import Fraction
+
+    from isvi.cli import main
+    from isvi.video import FrameWriter, VideoInfo
+    from tests.synth import panned_clip
+
+    clips = tmp_path / "clips"
+    clips.mkdir()
+    frames = (panned_clip(frames=12, height=96, width=128) * 255).astype(np.uint8)
+    with FrameWriter(clips / "pan.mp4", VideoInfo(clips / "pan.mp4", 12, 128, 96, Fraction(25))) as w:
+        w.write(frames)
+        w.commit()
+    out = tmp_path / "run"
+    rc = main(["train", "asfn", "-o", str(out), "--clips", str(clips), "--n-sim", "0", "--n-clip", "3", "--size", "32",
+               "--asfn-clip-samples", "propagated", "--steps", "1", "--batch-size", "2", "--cnum", "8", "--no-export"])
+    assert rc == 0
+    arrays, attrs = data.read_zarr(out / "data.zarr")
+    assert attrs["clip_mode"] == "propagated"
+    assert len(arrays["input"]) == 6  # x and y gradient of 3 frames
 
 
 def test_cli_refuses_the_devset(tmp_path):
