@@ -16,11 +16,12 @@ def pan_frames(n: int, seed: int = 0, size=(48, 64), photo: str = "astronaut") -
     return pan_clip(getattr(skimage.data, photo)(), n=n, size=size, seed=seed, travel=0.1)
 
 
-def write_clip(path: Path, frames: np.ndarray, fps: int = 25) -> Path:
+def write_clip(path: Path, frames: np.ndarray, fps: int = 25, codec: str = "ffv1") -> Path:
+    """``frames`` (uint8 RGB) as a video; lossless FFV1 (.mkv) unless ``codec`` says otherwise."""
     from isvi.video import FrameWriter, VideoInfo
 
     info = VideoInfo(path, len(frames), frames.shape[2], frames.shape[1], Fraction(fps))
-    with FrameWriter(path, info, codec="ffv1") as w:
+    with FrameWriter(path, info, codec=codec) as w:
         w.write(frames)
         w.commit()
     return path

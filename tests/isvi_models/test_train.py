@@ -174,18 +174,14 @@ def test_cli_train_runs_the_prefect_flow(tmp_path, asfn_zarr):
 
 
 def test_cli_prepares_propagated_asfn_samples(tmp_path):
-    from fractions import Fraction
-
     from isvi.cli import main
-    from isvi.video import FrameWriter, VideoInfo
+    from tests.batch_clips import write_clip
     from tests.synth import panned_clip
 
     clips = tmp_path / "clips"
     clips.mkdir()
     frames = (panned_clip(frames=12, height=96, width=128) * 255).astype(np.uint8)
-    with FrameWriter(clips / "pan.mp4", VideoInfo(clips / "pan.mp4", 12, 128, 96, Fraction(25))) as w:
-        w.write(frames)
-        w.commit()
+    write_clip(clips / "pan.mp4", frames, codec="h264")  # isvi train --clips takes *.mp4
     out = tmp_path / "run"
     rc = main(["train", "asfn", "-o", str(out), "--clips", str(clips), "--n-sim", "0", "--n-clip", "3", "--size", "32",
                "--asfn-clip-samples", "propagated", "--steps", "1", "--batch-size", "2", "--cnum", "8", "--no-export"])
