@@ -145,7 +145,7 @@ def propagated_asfn_samples(rng: np.random.Generator, clips: list[np.ndarray], s
     filled in the holes, and the propagation; the sample is the middle frame's crop.
     Returns [] when the middle frame's hole is empty.
     """
-    from isvi_models.ops.flow_completion import laplace_fill_flows
+    from isvi_models.ops.flow_completion import LaplaceCompleter
     from isvi_models.ops.propagation import propagate_gradients
     from isvi_models.ops.spatial import spatial_fill
     from isvi_models.train.data import clip_flows, training_masks
@@ -159,9 +159,7 @@ def propagated_asfn_samples(rng: np.random.Generator, clips: list[np.ndarray], s
     y, x = int(rng.integers(0, h - size + 1)), int(rng.integers(0, w - size + 1))
     holes = np.zeros((window, h, w), bool)
     holes[:, y:y + size, x:x + size] = training_masks(rng, window, size, size)
-    fwd, bwd = clip_flows(win)
-    fwd = laplace_fill_flows(np.where(holes[:-1, ..., None], 0, fwd).astype(np.float32), holes[:-1])
-    bwd = laplace_fill_flows(np.where(holes[1:, ..., None], 0, bwd).astype(np.float32), holes[1:])
+    fwd, bwd = LaplaceCompleter().complete_both(*clip_flows(win), holes)  # as the pipeline completes them
     gx, gy = image_gradients(win)
     gxf, gyf, missing = propagate_gradients(gx, gy, gradient_hole(holes), fwd, bwd)
     t = window // 2
