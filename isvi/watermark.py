@@ -37,22 +37,33 @@ magnitude). From that persistent-edge map:
    (``cut_level``). The flow leaves more of the scene than an exact homography does, so
    contrast and confidence come out lower on footage the homography fits; it is an
    option, not the default (``benchmarks/watermark.md`` compares the two).
-3. **Persistence.** ``E = |median(g) - prediction|`` and ``R = E / mean(|g|)``: ``R`` is
+3. **Drift.** A scene edge can stay in place for most of a short clip and still not be an
+   overlay: facades near the centre of a crane shot's rotation move 2-3 px over 60 frames,
+   the homography misses them (parallax) and dense flow cannot see motion that small between
+   a pair. An overlay does not move at all. So the edge texture of the earliest and the
+   latest third of each video's frames (high-passed magnitude of their median gradients) is
+   compared in a ``drift_window`` px window around every pixel: an edge counts only where the
+   two correlate best (normalised) with no shift, against every shift up to ``max_drift`` px. This works on
+   magnitudes because the chosen colour channel (below) can flip a gradient's sign between
+   frames. On the night-city crane shot it removed the facades from the masks (share of the
+   mask within 5 px of the overlay: at most 0.27 before, 0.83-1.00 after) and cost the
+   bikes clips no target (``benchmarks/watermark.md``).
+4. **Persistence.** ``E = |median(g) - prediction|`` and ``R = E / mean(|g|)``: ``R`` is
    near 1 where an unexplained gradient never changed and near 0 where it came and went.
-4. **Too static to tell.** Of the *textured* pixels (mean ``|g|`` above ``abs_floor``)
+5. **Too static to tell.** Of the *textured* pixels (mean ``|g|`` above ``abs_floor``)
    outside the detected overlay, the fraction that is not persistent measures how much the
    content moved. Below ``min_motion`` (static camera over a static scene, a still image
    repeated, a surveillance view where only a few people walk) every edge persists and no
    pixel can be told apart from an overlay: :class:`InputError`. More videos of the same
    source fix that (evidence is pooled: one median over the frames of all of them, so
    each video's static background is out-voted by the others').
-5. **Threshold, with hysteresis.** Strong edges: ``E`` above ``max(abs_floor, k_background
+6. **Threshold, with hysteresis.** Strong edges: ``E`` above ``max(abs_floor, k_background
    * p99 of the background)``, the background being the busier half of the pixels that are
    *not* persistent, so the threshold follows how much moving content leaks through the
    median without being raised by the overlay itself. As in Canny, weaker persistent edges
    (``k_weak``) count when their region also holds at least ``min_strong`` strong ones
    (the faint outline of a timestamp box around its bright text).
-6. **Edges to a solid region.** Morphological closing with a disc about 1% of the frame
+7. **Edges to a solid region.** Morphological closing with a disc about 1% of the frame
    diagonal joins the two sides of each stroke and neighbouring letters into one blob;
    holes are filled (a logo's interior is flat, so it has no edges of its own); components
    smaller than ``min_area`` of the frame are dropped, and so are components whose
@@ -435,6 +446,19 @@ class _Evidence:
                 ry.append(self.gy[k])
         return rx, ry, np.mean(moved, axis=0)
 
+    def drift_free(self, max_drift: int, window: int, sigma: float = 2.0) -> np.ndarray:
+        """Bool map: where each video's earliest and latest thirds of kept frames have their
+        edge texture in the same place (see "Drift" in the module docstring)."""
+        by_video: dict[object, list[int]] = {}
+        for k, v in enumerate(self.video):
+            by_video.setdefault(v, []).append(k)
+        thirds = [max(1, len(ks) // 3) for ks in by_video.values()]
+        early = [k for ks, n in zip(by_video.values(), thirds) for k in ks[:n]]
+        late = [k for ks, n in zip(by_video.values(), thirds) for k in ks[-n:]]
+        ex, ey, _ = _temporal_stats([self.gx[k] for k in early], [self.gy[k] for k in early])
+        lx, ly, _ = _temporal_stats([self.gx[k] for k in late], [self.gy[k] for k in late])
+        return _unshifted(_edge_texture(ex, ey, sigma), _edge_texture(lx, ly, sigma), max_drift, window)
+
     def maps(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """``(mx, my, E, M)``: median gradients, their magnitude, and the mean magnitude."""
         mx, my, mean_mag = _temporal_stats(self.gx, self.gy)
@@ -463,6 +487,47 @@ def _temporal_stats(xs: Sequence[np.ndarray], ys: Sequence[np.ndarray], rows: in
         my[r:r + rows] = np.median(ay, axis=0)
         mean_mag[r:r + rows] = np.hypot(ax, ay).mean(axis=0)
     return mx, my, mean_mag
+
+
+def _edge_texture(gx: np.ndarray, gy: np.ndarray, sigma: float) -> np.ndarray:
+    """Gradient magnitude minus its Gaussian blur: the edges' fine structure, zero-mean
+    locally, so a correlation peaks where the structures line up (sign-free, see Drift)."""
+    import cv2
+
+    m = np.hypot(gx, gy).astype(np.float32)
+    return m - cv2.GaussianBlur(m, (0, 0), sigma)
+
+
+def _unshifted(a: np.ndarray, b: np.ndarray, max_shift: int, window: int) -> np.ndarray:
+    """Where the local normalised correlation of ``a`` and ``b`` (box ``window``) is highest
+    with no shift, against every integer shift of ``b`` up to ``max_shift`` px in x and y.
+
+    Normalised, so a faint static edge beside strong content that leaks differently into
+    the two medians still peaks at zero (unnormalised, a low-contrast timestamp box lost 8%
+    of its outline). A brute-force block matcher, written here because it needs the score
+    at zero shift against the best of all others at every pixel (a running maximum, no
+    stack of scores), which OpenCV's matchers and flows do not expose.
+    """
+    import cv2
+
+    def box(x: np.ndarray) -> np.ndarray:
+        return cv2.boxFilter(x, -1, (window, window), normalize=False)
+
+    def ncc(b_shifted: np.ndarray, bb_shifted: np.ndarray) -> np.ndarray:
+        return box(a * b_shifted) / (norm_a * np.sqrt(np.maximum(box(bb_shifted), 0.0)) + 1e-3)
+
+    h, w = a.shape
+    d = max_shift
+    norm_a = np.sqrt(np.maximum(box(a * a), 0.0))
+    bp, bbp = np.pad(b, d), np.pad(b * b, d)
+    zero = ncc(b, b * b)
+    best = np.full((h, w), -np.inf, np.float32)
+    for dy in range(-d, d + 1):
+        for dx in range(-d, d + 1):
+            if dy or dx:
+                ys, xs = slice(d + dy, d + dy + h), slice(d + dx, d + dx + w)
+                np.maximum(best, ncc(bp[ys, xs], bbp[ys, xs]), out=best)
+    return zero >= best
 
 
 # ------------------------------------------------------------------------------------
@@ -521,6 +586,7 @@ def detect_static_overlay(frames, *, margin: int = 3, analysis_max_side: int = 1
                           min_motion: float = 0.5, min_area: float = 2e-4, min_isotropy: float = 0.08,
                           close_frac: float = 0.012, min_shift: float = 4.0, motion_model: str = "homography",
                           min_flow: float = 1.5, flow_max_side: int = 640, cut_level: float = 20.0,
+                          max_drift: int = 6, drift_window: int = 15,
                           sources: Sequence[object] = (),
                           _evidence: _Evidence | None = None) -> WatermarkEstimate:
     """Mask of the static overlay in ``frames``: an array (n, H, W, 3) uint8 RGB or (n, H, W)
@@ -577,6 +643,10 @@ def detect_static_overlay(frames, *, margin: int = 3, analysis_max_side: int = 1
     # Hysteresis, as in Canny: weaker persistent edges count when their region also holds
     # strong ones (a timestamp box's faint outline around its bright text).
     edges = (E >= max(abs_floor, k_weak * background_level)) & persistent
+    if max_drift > 0:
+        unmoved = ev.drift_free(max_drift, drift_window)
+        strong &= unmoved
+        edges &= unmoved
 
     # Edges to solid regions.
     diag = float(np.hypot(h, w))
