@@ -3,7 +3,9 @@
 Each dev-set clip is upscaled (bicubic) to 1280x720 and 1920x1080 and gets a semi-transparent
 logo burnt into a corner (``isvi.watermark_synth.overlay_watermark``). The logo's footprint,
 grown by 2 px, is the mask. ``isvi`` runs with ROI (a crop around the logo) and without
-(whole frames, at full resolution, and downscaled to the default --max-side 960); OpenCV
+(whole frames, at full resolution, and downscaled to the default --max-side 960), and with
+ROI at full resolution too (no --max-side downscale of a large crop), which isolates what
+the crop itself changes from what the working size changes; OpenCV
 Telea runs per frame on the same mask. Seconds are wall time and process CPU time (all
 threads): CPU time is the fairer figure when other jobs share the machine.
 Quality is PSNR inside the mask against the clip before the logo was burnt in. Two more
@@ -45,6 +47,7 @@ def run(clip: Path, size: str, frames: int, seed: int) -> list[dict]:
     holes = np.broadcast_to(mask, gt.shape[:3]).copy()
     rows = []
     for label, cfg in (("isvi roi", InpaintConfig(dilate_px=0)),
+                       ("isvi roi, full size", InpaintConfig(dilate_px=0, max_side=max(w, h))),
                        ("isvi no-roi, full size", InpaintConfig(dilate_px=0, roi=False, max_side=max(w, h))),
                        ("isvi no-roi, max-side 960", InpaintConfig(dilate_px=0, roi=False))):
         t0, c0 = time.perf_counter(), time.process_time()
