@@ -42,10 +42,10 @@ magnitude). From that persistent-edge map:
    the homography misses them (parallax) and dense flow cannot see motion that small between
    a pair. An overlay does not move at all. So the edge texture of the earliest and the
    latest third of each video's frames (high-passed magnitude of their median gradients) is
-   compared in a ``drift_window`` px window around every pixel: an edge counts only where the
-   two correlate best (normalised) with no shift, against every shift up to ``max_drift`` px. This works on
-   magnitudes because the chosen colour channel (below) can flip a gradient's sign between
-   frames. On the night-city crane shot it removed the facades from the masks (share of the
+   compared in a ``drift_window`` px window around every pixel: an edge (step 6) counts only
+   where the two correlate best (normalised) with no shift, against every shift up to
+   ``max_drift`` px. This works on magnitudes because the chosen colour channel (below) can
+   flip a gradient's sign between frames. On the night-city crane shot it removed the facades from the masks (share of the
    mask within 5 px of the overlay: at most 0.27 before, 0.83-1.00 after) and cost the
    bikes clips no target (``benchmarks/watermark.md``).
 4. **Persistence.** ``E = |median(g) - prediction|`` and ``R = E / mean(|g|)``: ``R`` is
