@@ -104,6 +104,23 @@ def test_edges_that_drift_a_few_pixels_are_not_an_overlay(astronaut_pan):
     assert near_fraction(est.mask, overlay) >= 0.80
 
 
+def test_edges_discarded_around_the_mask_lower_the_confidence(astronaut_pan):
+    """A drifting facade just above the logo: the logo is still found whole, but the strong
+    edges the drift test threw away next to it make the mask less clear-cut, and the
+    confidence says so (on the night-city clip this marked the partial masks)."""
+    clean, overlay = overlay_watermark(astronaut_pan, "logo", 0, alpha=0.45, colour=(255, 255, 255))
+    base = detect_static_overlay(clean)
+    frames, _ = overlay_watermark(drifting_patch(astronaut_pan, 3.0, y0=100, x0=150, size=48), "logo", 0,
+                                  alpha=0.45, colour=(255, 255, 255))
+    est = detect_static_overlay(frames)
+    assert coverage(est.mask, overlay) >= 0.95
+    assert base.clarity > 0.95
+    assert est.clarity < 0.8
+    assert est.confidence < base.confidence - 0.2
+    with pytest.raises(OverlayNotFound, match="clarity"):
+        est.require(0.99)
+
+
 def test_a_still_patch_is_still_found(astronaut_pan):
     """The same grid without drift is, as far as motion can tell, an overlay: kept."""
     frames = drifting_patch(astronaut_pan, 0.0)

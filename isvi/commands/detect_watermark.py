@@ -63,6 +63,7 @@ def run(args: argparse.Namespace) -> int:
     est = detect_watermark(args.inputs, max_frames_per_video=args.max_frames, margin=args.margin,
                            motion_model=args.motion)
     print(f"confidence {est.confidence:.2f} (content moved: {est.motion:.0%}, edge contrast {est.contrast:.1f}x, "
+          f"edges kept around the mask: {est.clarity:.0%}, "
           f"{est.frames_used} distinct of {est.frames_sampled} sampled frames, {est.videos} video(s))")
     try:
         est.require(args.min_confidence)
