@@ -45,9 +45,9 @@ magnitude). From that persistent-edge map:
    compared in a ``drift_window`` px window around every pixel: an edge (step 6) counts only
    where the two correlate best (normalised) with no shift, against every shift up to
    ``max_drift`` px. This works on magnitudes because the chosen colour channel (below) can
-   flip a gradient's sign between frames. On the night-city crane shot it removed the facades from the masks (share of the
-   mask within 5 px of the overlay: at most 0.27 before, 0.83-1.00 after) and cost the
-   bikes clips no target (``benchmarks/watermark.md``).
+   flip a gradient's sign between frames. On the night-city crane shot it removed the
+   facades from the masks (share of the mask within 5 px of the overlay: at most 0.27
+   before, 0.83-1.00 after) and cost the bikes clips no target (``benchmarks/watermark.md``).
 4. **Persistence.** ``E = |median(g) - prediction|`` and ``R = E / mean(|g|)``: ``R`` is
    near 1 where an unexplained gradient never changed and near 0 where it came and went.
 5. **Too static to tell.** Of the *textured* pixels (mean ``|g|`` above ``abs_floor``)
@@ -710,8 +710,7 @@ def detect_static_overlay(frames, *, margin: int = 3, analysis_max_side: int = 1
              100 * clarity, n, ev.sampled)
     return WatermarkEstimate(mask=region, confidence=float(confidence), frames_sampled=ev.sampled, frames_used=n,
                              videos=max(1, len(sources)), motion=motion, contrast=contrast, clarity=clarity,
-                             threshold=threshold,
-                             components=components, persistent_edges=E)
+                             threshold=threshold, components=components, persistent_edges=E)
 
 
 def sample_indices(total: int, count: int) -> list[int]:
