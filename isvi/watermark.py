@@ -412,7 +412,7 @@ class _Evidence:
         rx: list[np.ndarray] = []
         ry: list[np.ndarray] = []
         moved: list[np.ndarray] = []
-        members = {v: [i for i in range(n) if self.video[i] == v] for v in dict.fromkeys(self.video)}
+        members = self.frames_by_video()
         for k in range(n):
             preds_x, preds_y = [], []
             reach = np.zeros((h, w), np.float32)
@@ -455,15 +455,20 @@ class _Evidence:
                 ry.append(self.gy[k])
         return rx, ry, np.mean(moved, axis=0)
 
+    def frames_by_video(self) -> dict[object, list[int]]:
+        """Indices of the kept frames per video, in the order they were added."""
+        out: dict[object, list[int]] = {}
+        for k, v in enumerate(self.video):
+            out.setdefault(v, []).append(k)
+        return out
+
     def drift_free(self, max_drift: int, window: int, sigma: float = 2.0) -> np.ndarray:
         """Bool map: where each video's earliest and latest thirds of kept frames have their
         edge texture in the same place (see "Drift" in the module docstring)."""
-        by_video: dict[object, list[int]] = {}
-        for k, v in enumerate(self.video):
-            by_video.setdefault(v, []).append(k)
-        thirds = [max(1, len(ks) // 3) for ks in by_video.values()]
-        early = [k for ks, n in zip(by_video.values(), thirds) for k in ks[:n]]
-        late = [k for ks, n in zip(by_video.values(), thirds) for k in ks[-n:]]
+        by_video = self.frames_by_video().values()
+        thirds = [max(1, len(ks) // 3) for ks in by_video]
+        early = [k for ks, n in zip(by_video, thirds) for k in ks[:n]]
+        late = [k for ks, n in zip(by_video, thirds) for k in ks[-n:]]
         ex, ey, _ = _temporal_stats([self.gx[k] for k in early], [self.gy[k] for k in early])
         lx, ly, _ = _temporal_stats([self.gx[k] for k in late], [self.gy[k] for k in late])
         return _unshifted(_edge_texture(ex, ey, sigma), _edge_texture(lx, ly, sigma), max_drift, window)
@@ -529,13 +534,15 @@ def _unshifted(a: np.ndarray, b: np.ndarray, max_shift: int, window: int) -> np.
     d = max_shift
     norm_a = np.sqrt(np.maximum(box(a * a), 0.0))
     bp, bbp = np.pad(b, d), np.pad(b * b, d)
-    zero = ncc(b, b * b)
     best = np.full((h, w), -np.inf, np.float32)
     for dy in range(-d, d + 1):
         for dx in range(-d, d + 1):
+            ys, xs = slice(d + dy, d + dy + h), slice(d + dx, d + dx + w)
+            score = ncc(bp[ys, xs], bbp[ys, xs])
             if dy or dx:
-                ys, xs = slice(d + dy, d + dy + h), slice(d + dx, d + dx + w)
-                np.maximum(best, ncc(bp[ys, xs], bbp[ys, xs]), out=best)
+                np.maximum(best, score, out=best)
+            else:
+                zero = score
     return zero >= best
 
 
