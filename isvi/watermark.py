@@ -138,6 +138,8 @@ class WatermarkEstimate:
     threshold: float
     components: int
     persistent_edges: np.ndarray = field(repr=False)
+    # The confidence's three ramped terms (it is their product), so a refusal can name the weakest.
+    terms: dict[str, float] = field(default_factory=dict)
 
     @property
     def found(self) -> bool:
@@ -163,11 +165,23 @@ class WatermarkEstimate:
             raise OverlayNotFound(f"{where}no static overlay found (the content moved, but no edges stayed "
                                   f"still; a faint or flat overlay needs a mask given by hand)")
         if self.confidence < min_confidence:
+            # The weakest term, and any other that alone would halve the confidence.
+            order = sorted(self.terms, key=self.terms.get)
+            short = [_SHORTFALL[k] for i, k in enumerate(order) if self.terms[k] < (0.999 if i == 0 else 0.5)]
             raise OverlayNotFound(f"{where}overlay found with confidence {self.confidence:.2f}, below the "
                                   f"{min_confidence:.2f} asked for (motion {self.motion:.0%}, contrast "
-                                  f"{self.contrast:.1f}x, clarity {self.clarity:.0%}); add more videos of the "
-                                  f"same source or lower the floor")
+                                  f"{self.contrast:.1f}x, clarity {self.clarity:.0%}): "
+                                  + "; ".join(short + ["add more videos of the same source with other content, or "
+                                                       "mask the overlay with a box instead (--box X,Y,W,H)"]))
         return self
+
+
+# What a low confidence term means, for the refusal message.
+_SHORTFALL = {
+    "motion": "too little of the content moved to tell an overlay from the scene",
+    "contrast": "the overlay's edges are faint against what the moving content leaves behind",
+    "clarity": "the scene around the mask hardly moved, so the mask may miss part of the overlay",
+}
 
 
 # ------------------------------------------------------------------------------------
@@ -710,14 +724,15 @@ def detect_static_overlay(frames, *, margin: int = 3, analysis_max_side: int = 1
         # The margin is in analysis pixels: a 1080p frame analysed at 1280 px gets 1.5x it,
         # as its anti-aliased fringe is 1.5x as wide.
         region = dilate_holes(region, max(1, round(margin / ev.scale)))
-    confidence = (_ramp(motion, min_motion, 0.9) * _ramp(contrast, 1.0, 4.0) * _ramp(clarity, 0.4, 0.8)
-                  if components else 0.0)
+    terms = {"motion": _ramp(motion, min_motion, 0.9), "contrast": _ramp(contrast, 1.0, 4.0),
+             "clarity": _ramp(clarity, 0.4, 0.8)}
+    confidence = float(np.prod(list(terms.values()))) if components else 0.0
     log.info("overlay: %d component(s), %.2f%% of the frame, confidence %.2f (motion %.0f%%, contrast %.1fx, "
              "clarity %.0f%%, %d/%d frames)", components, 100 * region.mean(), confidence, 100 * motion, contrast,
              100 * clarity, n, ev.sampled)
     return WatermarkEstimate(mask=region, confidence=float(confidence), frames_sampled=ev.sampled, frames_used=n,
                              videos=max(1, len(sources)), motion=motion, contrast=contrast, clarity=clarity,
-                             threshold=threshold, components=components, persistent_edges=E)
+                             threshold=threshold, components=components, persistent_edges=E, terms=terms)
 
 
 def sample_indices(total: int, count: int) -> list[int]:

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import skimage.data
 
-from isvi.watermark import OverlayNotFound, detect_static_overlay, detect_watermark, sample_indices
+from isvi.watermark import OverlayNotFound, WatermarkEstimate, detect_static_overlay, detect_watermark, sample_indices
 from isvi.watermark_synth import overlay_watermark, pan_clip
 from isvi_models.errors import InputError
 from tests.batch_clips import write_clip
@@ -21,6 +21,10 @@ def near_fraction(mask: np.ndarray, overlay: np.ndarray, tol: float = 5.0) -> fl
 
 def coverage(mask: np.ndarray, overlay: np.ndarray) -> float:
     return float((mask & overlay).sum() / overlay.sum())
+
+
+SHORTFALLS = {"motion": "too little of the content moved", "contrast": "edges are faint",
+              "clarity": "may miss part of the overlay"}
 
 
 @pytest.fixture(scope="module")
@@ -117,8 +121,28 @@ def test_edges_discarded_around_the_mask_lower_the_confidence(astronaut_pan):
     assert base.clarity > 0.95
     assert est.clarity < 0.8
     assert est.confidence < base.confidence - 0.2
-    with pytest.raises(OverlayNotFound, match="clarity"):
+    weakest = min(est.terms, key=est.terms.get)
+    assert est.terms[weakest] < 0.8
+    with pytest.raises(OverlayNotFound, match="clarity") as refused:
         est.require(0.99)
+    assert SHORTFALLS[weakest] in str(refused.value)
+
+
+@pytest.mark.parametrize("weak", ["motion", "contrast", "clarity"])
+def test_a_refusal_says_which_confidence_terms_fell_short(weak):
+    """The weakest term is named, and terms that cost little (here 0.9) are not."""
+    terms = {"motion": 0.9, "contrast": 0.9, "clarity": 0.9, weak: 0.3}
+    mask = np.zeros((8, 8), bool)
+    mask[2:4, 2:4] = True
+    est = WatermarkEstimate(mask=mask, confidence=0.3, frames_sampled=10, frames_used=10, videos=1, motion=0.7,
+                            contrast=2.0, clarity=0.6, threshold=50.0, components=1,
+                            persistent_edges=np.zeros((8, 8)), terms=terms)
+    with pytest.raises(OverlayNotFound, match=r"^clip.mp4: overlay found with confidence 0.30") as refused:
+        est.require(0.6, what="clip.mp4")
+    message = str(refused.value)
+    assert SHORTFALLS[weak] in message and "--box" in message
+    assert not any(text in message for term, text in SHORTFALLS.items() if term != weak)
+    assert est.require(0.3) is est
 
 
 def test_a_still_patch_is_still_found(astronaut_pan):
