@@ -15,7 +15,15 @@ against the overlay's footprint:
 A clip the detector refuses as too static prints ``refused`` (the expected answer for the
 static-camera clip). Results go to ``benchmarks/results/watermark.json``.
 
+``--pool-with A,B`` pools every clip with other dev clips, as ``isvi detect-watermark
+clip.mp4 a.mp4 b.mp4`` pools videos of one source: A and B are resized to the clip's size
+(INTER_AREA, aspect not kept), get the same overlay at the same place, and their sampled
+frames join the clip's in one estimate (``isvi.watermark.detect_watermark`` does the same
+from files); the mask is scored on the clip's overlay. A clip is never pooled with itself.
+
     .venv/bin/python benchmarks/bench_watermark.py [--devset DIR] [--seeds 0 1] [--motion dense --out F]
+    .venv/bin/python benchmarks/bench_watermark.py --seeds 0 1 2 --out benchmarks/results/watermark_pooled.json \
+        --pool-with city_pan_logo,vtest_static_blob,bikes_street_blob,bikes_pan_square
 """
 
 from __future__ import annotations
@@ -32,7 +40,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from isvi.video import VideoSource  # noqa: E402
-from isvi.watermark import detect_static_overlay, sample_indices  # noqa: E402
+from isvi.watermark import _Evidence, detect_static_overlay, sample_indices  # noqa: E402
 from isvi.watermark_synth import KINDS, overlay_watermark  # noqa: E402
 from isvi_models.errors import InputError  # noqa: E402
 
@@ -60,23 +68,45 @@ def main(argv=None) -> int:
     ap.add_argument("--motion", choices=("homography", "dense"), default="homography",
                     help="motion_model of detect_static_overlay (isvi detect-watermark --motion)")
     ap.add_argument("--clips", nargs="+", default=None, help="clip names (default: all)")
+    ap.add_argument("--pool-with", default="", metavar="A,B",
+                    help="dev clips to pool with each clip, as videos of the same source (see above)")
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "watermark.json")
     args = ap.parse_args(argv)
 
+    def sampled(clip: Path) -> np.ndarray:
+        with VideoSource(clip / "gt.mp4") as src:
+            idx = sample_indices(src.info.frames, args.max_frames)
+            return np.stack([src.read(i, i + 1)[0] for i in idx])
+
+    import cv2
+
+    partners = [c for c in args.pool_with.split(",") if c]
+    partner_frames = {c: sampled(args.devset / c) for c in partners}
     rows = []
     clips = sorted(p.parent for p in args.devset.glob("*/gt.mp4") if args.clips is None or p.parent.name in args.clips)
     print(f"{'clip':20s} {'kind':9s} {'seed':>4s} {'IoU':>6s} {'cover':>6s} {'near5':>6s} {'conf':>5s} {'sec':>5s}")
     for clip in clips:
-        with VideoSource(clip / "gt.mp4") as src:
-            idx = sample_indices(src.info.frames, args.max_frames)
-            frames = np.stack([src.read(i, i + 1)[0] for i in idx])
+        frames = sampled(clip)
+        h, w = frames.shape[1:3]
+        others = {c: np.stack([cv2.resize(f, (w, h), interpolation=cv2.INTER_AREA) for f in fr])
+                  for c, fr in partner_frames.items() if c != clip.name}
         for kind in KINDS:
             for seed in args.seeds:
                 marked, overlay = overlay_watermark(frames, kind, seed)
                 t0 = time.perf_counter()
                 row = {"clip": clip.name, "kind": kind, "seed": seed, "frames": len(frames), "motion_model": args.motion}
                 try:
-                    est = detect_static_overlay(marked, sources=[clip.name], motion_model=args.motion)
+                    if others:
+                        row["pooled_with"] = sorted(others)
+                        ev = _Evidence(1280, 1.5)  # detect_watermark's defaults
+                        for name, fr in [(clip.name, marked)] + [(c, overlay_watermark(o, kind, seed)[0])
+                                                                 for c, o in others.items()]:
+                            for f in fr:
+                                ev.add(f, name)
+                        est = detect_static_overlay(None, sources=[clip.name, *others], motion_model=args.motion,
+                                                    _evidence=ev)
+                    else:
+                        est = detect_static_overlay(marked, sources=[clip.name], motion_model=args.motion)
                 except InputError as exc:
                     row.update(refused=str(exc), seconds=time.perf_counter() - t0)
                     print(f"{clip.name:20s} {kind:9s} {seed:4d}  refused: {exc.problem[:70]}")

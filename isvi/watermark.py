@@ -56,7 +56,9 @@ magnitude). From that persistent-edge map:
    repeated, a surveillance view where only a few people walk) every edge persists and no
    pixel can be told apart from an overlay: :class:`InputError`. More videos of the same
    source fix that (evidence is pooled: one median over the frames of all of them, so
-   each video's static background is out-voted by the others').
+   each video's static background is out-voted by the others', as long as most frames
+   come from other content: one static-camera video pooled with one moving video leaves
+   the median half static scene; ``benchmarks/watermark.md``, "Pooling").
 6. **Threshold, with hysteresis.** Strong edges: ``E`` above ``max(abs_floor, k_background
    * p99 of the background)``, the background being the busier half of the pixels that are
    *not* persistent, so the threshold follows how much moving content leaks through the
