@@ -33,6 +33,9 @@ class InpaintConfig(BaseModel):
     flow_preset: Literal["ultrafast", "fast", "medium"] = "medium"
     flow_dilate_px: int = Field(20, ge=0, le=64, description="extra growth of the flow hole (working pixels)")
     consistency_px: float = Field(100.0, gt=0, le=1000, description="forward-backward error (px) above which a step is rejected")
+    max_trace_px: float | None = Field(None, gt=0, description="longest path (working px) a hole pixel is traced "
+                                       "through other frames' holes, farther ones come from a key frame; "
+                                       "default: no limit")
     alpha: float = Field(0.5, gt=0, le=100, description="temperature of the exp(-error/alpha) fusion weights")
     spatial_fill: Literal["telea", "ns", "biharmonic", "fsr"] = "fsr"
     flow_completion: Literal["laplace", "igfc"] = "laplace"

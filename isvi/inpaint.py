@@ -13,6 +13,8 @@ only into the hole, so every pixel outside the (dilated) hole is the input's pix
 
 from __future__ import annotations
 
+import math
+
 import os
 import sys
 import time
@@ -95,7 +97,7 @@ def method_settings(cfg: InpaintConfig) -> MethodSettings:
     from isvi_models.ops.flow import DISFlowEstimator
 
     settings = MethodSettings(flow_dilate_px=cfg.flow_dilate_px, consistency_px=cfg.consistency_px,
-                              alpha=cfg.alpha, spatial_fill=cfg.spatial_fill,
+                              max_trace_px=cfg.max_trace_px or math.inf, alpha=cfg.alpha, spatial_fill=cfg.spatial_fill,
                               estimator=DISFlowEstimator(cfg.flow_preset))
     if cfg.flow_completion == "igfc" or cfg.style_fusion == "asfn":
         from isvi_models import learned

@@ -6,6 +6,8 @@ batch flow can run (and cache) the same stages one by one.
 
 from __future__ import annotations
 
+import math
+
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -28,6 +30,7 @@ class MethodSettings:
     alpha: float = 0.5
     spatial_fill: str = "fsr"
     max_key_frames: int = 8
+    max_trace_px: float = math.inf
     estimator: FlowEstimator = field(default_factory=DISFlowEstimator)
     completer: FlowCompleter = field(default_factory=LaplaceCompleter)
     refiner: GradientRefiner | None = None
@@ -74,5 +77,6 @@ def inpaint_window(frames: np.ndarray, holes: np.ndarray, settings: MethodSettin
     fwd, bwd = complete_flows(fwd, bwd, holes, s.completer, s.flow_dilate_px)
     note("complete")
     return fill_holes(frames, holes, fwd, bwd, consistency_px=s.consistency_px, alpha=s.alpha,
-                      spatial_method=s.spatial_fill, max_key_frames=s.max_key_frames, refiner=s.refiner,
+                      spatial_method=s.spatial_fill, max_key_frames=s.max_key_frames,
+                      max_trace_px=s.max_trace_px, refiner=s.refiner,
                       on_stage=note)

@@ -302,7 +302,7 @@ def fill_window(v: VideoRef, shot: ShotSpec, win: WindowSpec, flow: StageRef, co
         c, _ = cache.read(complete.key, ["flow_fwd", "flow_bwd"])
         result = fill_holes(x["work_frames"], x["work_holes"], c["flow_fwd"], c["flow_bwd"],
                             consistency_px=s.consistency_px, alpha=s.alpha, spatial_method=s.spatial_fill,
-                            max_key_frames=s.max_key_frames, refiner=s.refiner)
+                            max_key_frames=s.max_key_frames, max_trace_px=s.max_trace_px, refiner=s.refiner)
         cache.write(key, {"result": result.astype(np.float32)}, chunk_frames=result.shape[0])
         return None
 

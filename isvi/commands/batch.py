@@ -25,7 +25,8 @@ A report is written to '<DEST>/isvi-report.json' and '.csv'. Exit code 0 only if
 METHOD_OPTIONS = (
     ("--dilate", "dilate_px", int), ("--max-side", "max_side", int), ("--roi-margin", "roi_margin_px", int),
     ("--window", "window_frames", int), ("--overlap", "overlap_frames", int), ("--flow-preset", "flow_preset", str),
-    ("--flow-dilate", "flow_dilate_px", int), ("--consistency", "consistency_px", float), ("--alpha", "alpha", float),
+    ("--flow-dilate", "flow_dilate_px", int), ("--consistency", "consistency_px", float),
+    ("--max-trace", "max_trace_px", float), ("--alpha", "alpha", float),
     ("--spatial-fill", "spatial_fill", str), ("--flow-completion", "flow_completion", str),
     ("--style-fusion", "style_fusion", str), ("--models", "models", str), ("--codec", "codec", str),
     ("--crf", "crf", int), ("--preset", "preset", str), ("--fps", "fps", str),

@@ -60,6 +60,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help=_field_help("flow_dilate_px"))
     g.add_argument("--consistency", dest="consistency_px", type=float, metavar="PX",
                    help=_field_help("consistency_px"))
+    g.add_argument("--max-trace", dest="max_trace_px", type=float, metavar="PX", help=_field_help("max_trace_px"))
     g.add_argument("--alpha", type=float, help=_field_help("alpha"))
     g.add_argument("--spatial-fill", choices=["telea", "ns", "biharmonic", "fsr"],
                    help="fill for pixels no frame shows; default fsr (OpenCV frequency-selective reconstruction)")

@@ -9,6 +9,7 @@ frames borrow the key frame's content. This repeats until every position has a s
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import numpy as np
@@ -33,7 +34,7 @@ def fill_key_frame(frame: np.ndarray, hole: np.ndarray, gx: np.ndarray, gy: np.n
 
 def fill_holes(frames: np.ndarray, holes: np.ndarray, flow_fwd: np.ndarray, flow_bwd: np.ndarray, *,
                consistency_px: float = 100.0, alpha: float = 0.5, spatial_method: str = "fsr",
-               max_key_frames: int = 8, refiner: GradientRefiner | None = None,
+               max_key_frames: int = 8, max_trace_px: float = math.inf, refiner: GradientRefiner | None = None,
                on_stage: Callable[[str], None] | None = None) -> np.ndarray:
     """Inpaint ``holes`` (T, H, W) of float32 frames (T, H, W, 3) given completed flows.
 
@@ -46,7 +47,8 @@ def fill_holes(frames: np.ndarray, holes: np.ndarray, flow_fwd: np.ndarray, flow
     note = on_stage or (lambda name: None)
     for round_ in range(max_key_frames + 1):
         gxf, gyf, missing = propagate_gradients(gx, gy, ghole, flow_fwd, flow_bwd,
-                                                consistency_px=consistency_px, alpha=alpha)
+                                                consistency_px=consistency_px, alpha=alpha,
+                                                max_trace_px=max_trace_px)
         note("propagate")
         if not missing.any():
             break

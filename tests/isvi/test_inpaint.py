@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from isvi.config import InpaintConfig
-from isvi.inpaint import Region, inpaint_arrays, plan_windows, working_region
+from isvi.inpaint import Region, inpaint_arrays, method_settings, plan_windows, working_region
 from tests.synth import panned_clip, psnr, square_holes
 
 
@@ -51,6 +51,18 @@ class TestInpaintArrays:
         assert out.shape == clip.shape and out.dtype == np.uint8
         np.testing.assert_array_equal(out[~holes], blank[~holes])
         assert psnr(out[holes] / 255.0, clip[holes] / 255.0) > 35.0
+
+    def test_max_trace_reaches_propagation(self):
+        """The 30 px hole at 2 px a frame is traced up to ~30 px; a 4 px cap leaves most of
+        it to the key-frame fill, which a smooth spatial fill does worse than propagation."""
+        clip, holes, blank = self._clip()
+        assert method_settings(InpaintConfig()).max_trace_px == float("inf")
+        assert method_settings(InpaintConfig(max_trace_px=4)).max_trace_px == 4
+        cfg = dict(window_frames=16, overlap_frames=3, dilate_px=0, roi=False, spatial_fill="telea")
+        traced = inpaint_arrays(blank, holes, InpaintConfig(**cfg))
+        capped = inpaint_arrays(blank, holes, InpaintConfig(**cfg, max_trace_px=4))
+        np.testing.assert_array_equal(capped[~holes], blank[~holes])
+        assert psnr(capped[holes] / 255.0, clip[holes] / 255.0) < psnr(traced[holes] / 255.0, clip[holes] / 255.0) - 3
 
     def test_downscaled_working_size_is_composited_at_full_resolution(self):
         clip, holes, blank = self._clip()

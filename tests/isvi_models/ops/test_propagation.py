@@ -61,6 +61,22 @@ class TestPropagateGradients:
         assert src.t[8, y, x] == 8 - 2
         assert src.x[8, y, x] == pytest.approx(x + 2 * 3)
 
+    def test_chains_longer_than_max_trace_are_cut(self):
+        """The hole spans x 40..71 and the pan is 3 px a frame: x=44 first shows 10 frames
+        back (at x=74), a 30 px path. A 20 px cap leaves it untraced, nearer pixels not."""
+        frames = panned_clip(frames=12, dx=3)
+        t, h, w = frames.shape[:3]
+        holes = gradient_hole(square_holes(t, h, w))
+        fwd, bwd = exact_pan_flows(t, h, w, 3)
+        full = trace_sources(holes, bwd, fwd, from_past=True, consistency_px=100.0)
+        cut = trace_sources(holes, bwd, fwd, from_past=True, consistency_px=100.0, max_trace_px=20.0)
+        y = 40
+        assert full.t[11, y, 44] == 1 and cut.t[11, y, 44] == -1
+        assert cut.t[11, y, 66] == full.t[11, y, 66] == 9  # 6 px away: well within the cap
+        traced = cut.t >= 0
+        assert (full.t[traced] == cut.t[traced]).all()  # the cap only removes sources
+        assert (np.abs(cut.x[traced] - np.nonzero(traced)[2]) <= 20 + 1e-4).all()
+
     def test_bad_shapes_are_refused(self):
         gx = np.zeros((3, 8, 8, 3), np.float32)
         with pytest.raises(StageError, match="flow_fwd"):
