@@ -15,6 +15,11 @@ against the overlay's footprint:
 A clip the detector refuses as too static prints ``refused`` (the expected answer for the
 static-camera clip). Results go to ``benchmarks/results/watermark.json``.
 
+``--inpaint`` also inpaints the clip on the detected mask (``isvi`` defaults, as ``isvi
+inpaint --mask auto`` would; it grows the mask by ``dilate_px``) and OpenCV Telea (radius 3)
+on the same grown mask, and scores both by PSNR inside the overlay's footprint against the
+clip before the overlay (the issue's "above Telea inside it").
+
 ``--pool-with A,B`` pools every clip with other dev clips, as ``isvi detect-watermark
 clip.mp4 a.mp4 b.mp4`` pools videos of one source: A and B are resized to the clip's size
 (INTER_AREA, aspect not kept), get the same overlay at the same place, and their sampled
@@ -60,6 +65,28 @@ def score(mask: np.ndarray, overlay: np.ndarray, tol: int = 5) -> dict:
     }
 
 
+def inpaint_scores(marked: np.ndarray, clean: np.ndarray, mask: np.ndarray, overlay: np.ndarray) -> dict:
+    """PSNR inside the overlay's footprint of isvi and of Telea, both on the detected mask
+    grown as ``isvi inpaint`` grows it (``InpaintConfig().dilate_px``)."""
+    import cv2
+
+    from isvi.config import InpaintConfig
+    from isvi.evaluation.metrics import masked_psnr
+    from isvi.inpaint import inpaint_arrays
+    from isvi_models.ops.masks import dilate_holes
+
+    cfg = InpaintConfig()
+    holes = np.broadcast_to(mask, marked.shape[:3]).copy()
+    t0 = time.perf_counter()
+    out = inpaint_arrays(marked, holes, cfg)
+    isvi_s = time.perf_counter() - t0
+    grown = dilate_holes(mask[None], cfg.dilate_px)[0].astype(np.uint8)
+    telea = np.stack([cv2.inpaint(f, grown, 3, cv2.INPAINT_TELEA) for f in marked])
+    inside = np.broadcast_to(overlay, marked.shape[:3])
+    return {"psnr_isvi": masked_psnr(out, clean, inside), "psnr_telea": masked_psnr(telea, clean, inside),
+            "inpaint_seconds": isvi_s}
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--devset", type=Path, default=Path("/work/shared/devset"))
@@ -70,6 +97,7 @@ def main(argv=None) -> int:
     ap.add_argument("--clips", nargs="+", default=None, help="clip names (default: all)")
     ap.add_argument("--pool-with", default="", metavar="A,B",
                     help="dev clips to pool with each clip, as videos of the same source (see above)")
+    ap.add_argument("--inpaint", action="store_true", help="also inpaint on the detected mask: isvi vs Telea")
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "watermark.json")
     args = ap.parse_args(argv)
 
@@ -115,8 +143,12 @@ def main(argv=None) -> int:
                 row.update(score(est.mask, overlay), confidence=est.confidence, motion=est.motion,
                            contrast=est.contrast, seconds=time.perf_counter() - t0, frames_used=est.frames_used)
                 rows.append(row)
+                extra = ""
+                if args.inpaint and est.found:
+                    row.update(inpaint_scores(marked, frames, est.mask, overlay))
+                    extra = f"  PSNR in overlay: isvi {row['psnr_isvi']:.2f}, telea {row['psnr_telea']:.2f}"
                 print(f"{clip.name:20s} {kind:9s} {seed:4d} {row['iou']:6.3f} {row['coverage']:6.3f} "
-                      f"{row['near']:6.3f} {row['confidence']:5.2f} {row['seconds']:5.2f}")
+                      f"{row['near']:6.3f} {row['confidence']:5.2f} {row['seconds']:5.2f}{extra}")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(rows, indent=1) + "\n")
     print(f"wrote {args.out}")
