@@ -27,7 +27,7 @@ frames join the clip's in one estimate (``isvi.watermark.detect_watermark`` does
 from files); the mask is scored on the clip's overlay. A clip is never pooled with itself.
 
     .venv/bin/python benchmarks/bench_watermark.py [--devset DIR] [--seeds 0 1] [--motion dense --out F]
-    .venv/bin/python benchmarks/bench_watermark.py --seeds 0 1 2 --out benchmarks/results/watermark_pooled.json \
+    .venv/bin/python benchmarks/bench_watermark.py --seeds 0 1 2 --inpaint --out benchmarks/results/watermark_pooled.json \
         --pool-with city_pan_logo,vtest_static_blob,bikes_street_blob,bikes_pan_square
 """
 

@@ -14,7 +14,6 @@ only into the hole, so every pixel outside the (dilated) hole is the input's pix
 from __future__ import annotations
 
 import math
-
 import os
 import sys
 import time

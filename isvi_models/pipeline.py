@@ -7,7 +7,6 @@ batch flow can run (and cache) the same stages one by one.
 from __future__ import annotations
 
 import math
-
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
