@@ -45,7 +45,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from isvi.video import VideoSource  # noqa: E402
-from isvi.watermark import _Evidence, detect_static_overlay, sample_indices  # noqa: E402
+from isvi.watermark import detect_pooled_overlay, detect_static_overlay, sample_indices  # noqa: E402
 from isvi.watermark_synth import KINDS, overlay_watermark  # noqa: E402
 from isvi_models.errors import InputError  # noqa: E402
 
@@ -126,13 +126,9 @@ def main(argv=None) -> int:
                 try:
                     if others:
                         row["pooled_with"] = sorted(others)
-                        ev = _Evidence(1280, 1.5)  # detect_watermark's defaults
-                        for name, fr in [(clip.name, marked)] + [(c, overlay_watermark(o, kind, seed)[0])
-                                                                 for c, o in others.items()]:
-                            for f in fr:
-                                ev.add(f, name)
-                        est = detect_static_overlay(None, sources=[clip.name, *others], motion_model=args.motion,
-                                                    _evidence=ev)
+                        videos = [(clip.name, marked)] + [(c, overlay_watermark(o, kind, seed)[0])
+                                                          for c, o in others.items()]
+                        est = detect_pooled_overlay(videos, motion_model=args.motion)
                     else:
                         est = detect_static_overlay(marked, sources=[clip.name], motion_model=args.motion)
                 except InputError as exc:

@@ -613,7 +613,12 @@ def _ramp(x: float, lo: float, hi: float) -> float:
     return float(np.clip((x - lo) / (hi - lo), 0.0, 1.0))
 
 
-def detect_static_overlay(frames, *, margin: int = 3, analysis_max_side: int = 1280, dedupe_level: float = 1.5,
+ANALYSIS_MAX_SIDE = 1280  # analysis scale: frames larger than this are reduced
+DEDUPE_LEVEL = 1.5  # mean absolute thumbnail difference (grey levels) below which a frame is redundant
+
+
+def detect_static_overlay(frames, *, margin: int = 3, analysis_max_side: int = ANALYSIS_MAX_SIDE,
+                          dedupe_level: float = DEDUPE_LEVEL,
                           abs_floor: float = 24.0, k_background: float = 2.0, k_weak: float = 1.5, min_strong: int = 30, min_persistence: float = 0.35,
                           min_motion: float = 0.5, min_area: float = 2e-4, min_isotropy: float = 0.08,
                           close_frac: float = 0.012, min_shift: float = 4.0, motion_model: str = "homography",
@@ -752,31 +757,52 @@ def detect_auto_mask(path: str | Path) -> np.ndarray:
     return detect_watermark([Path(path)]).require(AUTO_MASK_MIN_CONFIDENCE, what=path).mask
 
 
+def detect_pooled_overlay(videos: Iterable[tuple[object, object]], *, analysis_max_side: int = ANALYSIS_MAX_SIDE,
+                          dedupe_level: float = DEDUPE_LEVEL, **options) -> WatermarkEstimate:
+    """One estimate from several videos of the same source, given as ``(name, frames)`` pairs.
+
+    ``frames`` is anything :func:`detect_static_overlay` takes; each video's frames are
+    consumed once, in order, and tagged with its name, because camera registration and the
+    drift test work within one video. The frames of all videos then share one median (the
+    module docstring's step 5), and the names appear in refusals. ``options`` go to
+    :func:`detect_static_overlay`.
+    """
+    ev = _Evidence(analysis_max_side, dedupe_level)
+    names = []
+    for name, frames in videos:
+        names.append(name)
+        for f in _iter_frames(frames):
+            ev.add(f, name)
+    return detect_static_overlay(None, sources=names, _evidence=ev, **options)
+
+
 def detect_watermark(paths: Sequence[str | os.PathLike], *, max_frames_per_video: int = 60, **options
                      ) -> WatermarkEstimate:
     """Detect the static overlay shared by the videos (or frame folders) in ``paths``.
 
     Samples up to ``max_frames_per_video`` frames spread over each video (decoded in
-    index order; the whole video is never decoded) and pools them into one estimate, so
-    several short or static-camera videos of the same source can together reveal a logo
-    none shows alone. Videos of another size than the first: :class:`InputError`.
-    ``options`` go to :func:`detect_static_overlay` (``margin``, ``min_motion``, ...).
+    index order; the whole video is never decoded) and pools them into one estimate
+    (:func:`detect_pooled_overlay`), so several short or static-camera videos of the same
+    source can together reveal a logo none shows alone. Videos of another size than the
+    first: :class:`InputError`. ``options`` go to :func:`detect_static_overlay`
+    (``margin``, ``min_motion``, ...).
     """
-    from isvi.video import VideoSource
-
     paths = [Path(p) for p in paths]
     if not paths:
         raise InputError(None, "no input videos given")
-    ev = _Evidence(options.pop("analysis_max_side", 1280), options.pop("dedupe_level", 1.5))
-    first = None
-    for path in paths:
+    first: list = []
+
+    def sampled_frames(path: Path):
+        from isvi.video import VideoSource
+
         with VideoSource(path) as src:
             info = src.info
-            if first is None:
-                first = info
-            elif (info.width, info.height) != (first.width, first.height):
-                raise InputError(path, f"is {info.width}x{info.height}, but {first.path} is "
-                                       f"{first.width}x{first.height}; pool only videos of the same source and size")
+            if not first:
+                first.append(info)
+            elif (info.width, info.height) != (first[0].width, first[0].height):
+                raise InputError(path, f"is {info.width}x{info.height}, but {first[0].path} is "
+                                       f"{first[0].width}x{first[0].height}; pool only videos of the same source and size")
             for i in sample_indices(info.frames, max_frames_per_video):
-                ev.add(src.read(i, i + 1)[0], path)
-    return detect_static_overlay(None, sources=paths, _evidence=ev, **options)
+                yield src.read(i, i + 1)[0]
+
+    return detect_pooled_overlay(((path, sampled_frames(path)) for path in paths), **options)

@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 import skimage.data
 
-from isvi.watermark import OverlayNotFound, WatermarkEstimate, detect_static_overlay, detect_watermark, sample_indices
+from isvi.watermark import (OverlayNotFound, WatermarkEstimate, detect_pooled_overlay, detect_static_overlay,
+                            detect_watermark, sample_indices)
 from isvi.watermark_synth import overlay_watermark, pan_clip
 from isvi_models.errors import InputError
 from tests.batch_clips import write_clip
@@ -234,24 +235,43 @@ def test_sample_indices_spread_and_sorted():
 
 
 
-def test_pooling_static_camera_videos_of_one_source(tmp_path):
-    """Each video alone is too static; five different scenes with the same logo are not."""
+def static_logo_videos() -> tuple[list[np.ndarray], np.ndarray]:
+    """Five static-camera scenes (6 frames each) with the same logo, and the logo's mask."""
     photos = [skimage.data.astronaut(), skimage.data.coffee(), skimage.data.chelsea(), skimage.data.rocket(),
               skimage.data.immunohistochemistry()]
-    paths = []
-    overlay = None
+    videos, overlay = [], None
     for k, img in enumerate(photos):
         still = np.repeat(img[None, :192, :256], 6, axis=0)
         # Slight sensor noise so consecutive frames are not byte-identical.
         noise = np.random.default_rng(k).normal(0, 1.0, still.shape)
         still = np.clip(still + noise, 0, 255).astype(np.uint8)
         marked, overlay = overlay_watermark(still, "logo", 0, alpha=0.5, colour=(255, 255, 255))
+        videos.append(marked)
+    return videos, overlay
+
+
+def test_pooling_static_camera_videos_of_one_source(tmp_path):
+    """Each video alone is too static; five different scenes with the same logo are not."""
+    videos, overlay = static_logo_videos()
+    paths = []
+    for k, marked in enumerate(videos):
         paths.append(tmp_path / f"v{k}.mkv")
         write_clip(paths[-1], marked)
     with pytest.raises(InputError, match="too static"):
         detect_watermark(paths[:1], dedupe_level=0)
     est = detect_watermark(paths, max_frames_per_video=4, dedupe_level=0)
     assert est.videos == 5 and est.frames_used == 20
+    assert coverage(est.mask, overlay) >= 0.95
+    assert near_fraction(est.mask, overlay) >= 0.80
+
+
+def test_pooling_frames_in_memory_names_the_videos():
+    videos, overlay = static_logo_videos()
+    with pytest.raises(InputError, match="too static") as info:
+        detect_pooled_overlay([("cam-a", videos[0]), ("cam-b", videos[1][:1])], dedupe_level=0)
+    assert "cam-a, cam-b" in str(info.value)
+    est = detect_pooled_overlay([(f"cam-{k}", iter(list(v))) for k, v in enumerate(videos)], dedupe_level=0)
+    assert est.videos == 5 and est.frames_used == 30
     assert coverage(est.mask, overlay) >= 0.95
     assert near_fraction(est.mask, overlay) >= 0.80
 
