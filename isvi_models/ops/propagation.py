@@ -60,7 +60,9 @@ def _bilinear(field: np.ndarray, y: np.ndarray, x: np.ndarray) -> np.ndarray:
 def _bilinear_known(stack: np.ndarray, known: np.ndarray, t: np.ndarray, y: np.ndarray, x: np.ndarray) -> np.ndarray:
     """Bilinear sample of (T, H, W, C) that ignores unknown corners (weights renormalised).
 
-    Positions come from a known nearest pixel, so at least one corner has weight >= 1/4.
+    Positions come from a known nearest pixel, so a corner of weight >= 1/4 is usable, except
+    for gx on the frame's last column (and gy on its last row), which holds no gradient: the
+    sample there is 0.
     """
     h, w = stack.shape[1:3]
     y0 = np.clip(np.floor(y).astype(np.int64), 0, h - 2)
@@ -101,7 +103,7 @@ def trace_sources(holes: np.ndarray, step_flows: np.ndarray, return_flows: np.nd
         qx, qy = xs + f[:, 0], ys + f[:, 1]
         back = _bilinear(return_flows[k], qy, qx)
         err = np.hypot(f[:, 0] + back[:, 0], f[:, 1] + back[:, 1])
-        ok = (qx >= 0) & (qx <= W - 2) & (qy >= 0) & (qy <= H - 2) & (err < consistency_px)
+        ok = (qx >= 0) & (qx <= W - 1) & (qy >= 0) & (qy <= H - 1) & (err < consistency_px)
         qyi = np.clip(np.rint(qy), 0, H - 1).astype(np.int64)
         qxi = np.clip(np.rint(qx), 0, W - 1).astype(np.int64)
         direct = ok & ~holes[nb, qyi, qxi]
@@ -117,7 +119,7 @@ def trace_sources(holes: np.ndarray, step_flows: np.ndarray, return_flows: np.nd
         c = chained
         cy = src.y[nb, qyi[c], qxi[c]] + (qy[c] - qyi[c])
         cx = src.x[nb, qyi[c], qxi[c]] + (qx[c] - qxi[c])
-        inside = (cx >= 0) & (cx <= W - 2) & (cy >= 0) & (cy <= H - 2)
+        inside = (cx >= 0) & (cx <= W - 1) & (cy >= 0) & (cy <= H - 1)
         cys, cxs = ys[c][inside], xs[c][inside]
         src.t[t, cys, cxs] = src.t[nb, qyi[c], qxi[c]][inside]
         src.y[t, cys, cxs] = cy[inside]
@@ -145,8 +147,13 @@ def propagate_gradients(gx: np.ndarray, gy: np.ndarray, holes: np.ndarray, flow_
     check_shape(holes, f"{T} {H} {W}", "holes")
     check_shape(flow_fwd, f"{T - 1} {H} {W} 2", "flow_fwd")
     check_shape(flow_bwd, f"{T - 1} {H} {W} 2", "flow_bwd")
-    grads = np.concatenate([gx, gy], axis=-1)
     known = ~holes
+    # A source may lie anywhere in the frame, its last row and column included, but gx's
+    # last column and gy's last row are not gradients (image_gradients sets them to 0), so
+    # the bilinear samples leave them out.
+    known_x, known_y = known.copy(), known.copy()
+    known_x[:, :, -1] = False
+    known_y[:, -1, :] = False
     cands = []
     for from_past in (True, False):
         s = trace_sources(holes, flow_bwd if from_past else flow_fwd, flow_fwd if from_past else flow_bwd,
@@ -154,9 +161,10 @@ def propagate_gradients(gx: np.ndarray, gy: np.ndarray, holes: np.ndarray, flow_
         has = s.t >= 0
         vals = np.zeros((int(has.sum()), 2 * C), np.float32)
         if vals.size:
-            vals = _bilinear_known(grads, known, s.t[has], s.y[has], s.x[has])
+            vals = np.concatenate([_bilinear_known(gx, known_x, s.t[has], s.y[has], s.x[has]),
+                                   _bilinear_known(gy, known_y, s.t[has], s.y[has], s.x[has])], axis=-1)
         cands.append((has, vals, s.err))
-    out = grads.copy()
+    out = np.concatenate([gx, gy], axis=-1)
     (has_p, vals_p, err_p), (has_f, vals_f, err_f) = cands
     wp = np.where(has_p, np.exp(-err_p / alpha), 0.0)
     wf = np.where(has_f, np.exp(-err_f / alpha), 0.0)

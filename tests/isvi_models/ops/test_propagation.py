@@ -29,6 +29,20 @@ class TestPropagateGradients:
         np.testing.assert_allclose(fx[holes], gx[holes], atol=1e-6)
         np.testing.assert_allclose(fy[holes], gy[holes], atol=1e-6)
 
+    def test_a_hole_on_the_bottom_edge_is_recovered_to_its_last_row(self):
+        """A caption strip along the bottom edge under a sideways pan: content on the frame's
+        last row shows on the last row of other frames, so it has a source too."""
+        frames = panned_clip(frames=16, dx=3)
+        t, h, w = frames.shape[:3]
+        holes = gradient_hole(square_holes(t, h, w, box=(h - 12, h, 40, 72)))
+        gx, gy = image_gradients(frames)
+        fwd, bwd = exact_pan_flows(t, h, w, 3)
+        blank_x, blank_y = np.where(holes[..., None], 0, gx), np.where(holes[..., None], 0, gy)
+        fx, fy, missing = propagate_gradients(blank_x, blank_y, holes, fwd, bwd)
+        assert not missing.any()
+        np.testing.assert_allclose(fx[holes], gx[holes], atol=1e-6)
+        np.testing.assert_allclose(fy[holes], gy[holes], atol=1e-6)  # gy's last row: 0, not a gradient
+
     def test_static_scene_with_static_hole_reports_everything_missing(self):
         frames = np.repeat(panned_clip(frames=1), 5, axis=0)
         holes = gradient_hole(square_holes(5, *frames.shape[1:3]))
