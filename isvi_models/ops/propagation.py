@@ -18,7 +18,7 @@ was filled with content from the wrong place (17.8 dB in the overlay against Tel
 20.1; 21.4 with a 40 px cut). A cut-off position goes to the key-frame fill instead. Off
 unless asked for (``isvi inpaint --max-trace``): on the dev clips' own holes a 40 px cut
 gained 0.5-0.6 dB on the two bikes clips and nothing elsewhere, but over 18 corner overlays
-on them it raised 9 and lowered 9 (mean in-overlay PSNR -0.4 and +0.3 dB on the two clips).
+on them it raised 10 and lowered 8 (mean in-overlay PSNR -0.5 and +0.6 dB on the two clips).
 
 Vectorised over the hole pixels of a frame; the only Python loop is over frames, which
 is inherent: frame t's sources depend on frame t-1's.
