@@ -288,6 +288,11 @@ class _Evidence:
         self.gx.append(gx.astype(np.int16))
         self.gy.append(gy.astype(np.int16))
 
+    def add_video(self, frames, source: object = None) -> None:
+        """Add every frame of one video (anything :func:`_iter_frames` takes), tagged with ``source``."""
+        for f in _iter_frames(frames):
+            self.add(f, source)
+
     def camera(self, min_shift: float) -> list[np.ndarray | None]:
         """Per kept frame, the 2x3 similarity mapping it onto its shot's first frame, or None.
 
@@ -640,8 +645,7 @@ def detect_static_overlay(frames, *, margin: int = 3, analysis_max_side: int = A
     what = ", ".join(str(s) for s in sources) if sources else None
     ev = _evidence or _Evidence(analysis_max_side, dedupe_level)
     if _evidence is None:
-        for f in _iter_frames(frames):
-            ev.add(f)
+        ev.add_video(frames)
     if ev.full_shape is None:
         raise InputError(what, "no frames to analyse")
     n = len(ev.gx)
@@ -771,8 +775,7 @@ def detect_pooled_overlay(videos: Iterable[tuple[object, object]], *, analysis_m
     names = []
     for name, frames in videos:
         names.append(name)
-        for f in _iter_frames(frames):
-            ev.add(f, name)
+        ev.add_video(frames, name)
     return detect_static_overlay(None, sources=names, _evidence=ev, **options)
 
 

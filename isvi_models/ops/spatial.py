@@ -37,7 +37,6 @@ def _pad_unknown_past_border(image: np.ndarray, hole: np.ndarray, pad: int
     import cv2
 
     h, w = hole.shape
-    rows, cols = np.nonzero(hole.any(axis=1))[0], np.nonzero(hole.any(axis=0))[0]
     top, bottom = pad * bool(hole[0].any()), pad * bool(hole[-1].any())
     left, right = pad * bool(hole[:, 0].any()), pad * bool(hole[:, -1].any())
     if not (top or bottom or left or right):
@@ -46,6 +45,7 @@ def _pad_unknown_past_border(image: np.ndarray, hole: np.ndarray, pad: int
     grown = np.zeros(padded.shape[:2], bool)
     grown[top:top + h, left:left + w] = hole
     # the margin beside the hole's extent along each touched side becomes hole too
+    rows, cols = np.nonzero(hole.any(axis=1))[0], np.nonzero(hole.any(axis=0))[0]
     c0, c1 = left + cols[0] - pad, left + cols[-1] + 1 + pad
     r0, r1 = top + rows[0] - pad, top + rows[-1] + 1 + pad
     if top:
