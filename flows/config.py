@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import PurePosixPath
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -23,6 +24,9 @@ class JobConfig(BaseModel):
     dest: str = Field(description="folder or fsspec URL receiving the results (input's relative names)")
     cache: str | None = Field(None, description="cache URL for intermediates; default: '<dest>.isvi-cache'")
     inpaint: InpaintConfig = Field(default_factory=InpaintConfig)
+    auto_mask_pool: Literal["video", "folder", "job"] = Field(
+        "video", description="which videos share one --mask auto detection: each its own, those in one folder "
+                             "(one source per folder), or all of the job's; each frame size pools apart")
     detect_shots: bool = True
     shot_threshold: float = Field(10.0, gt=0, le=100, description="FFmpeg scdet score (percent) that marks a cut")
     min_shot_frames: int = Field(15, ge=1, le=10000)

@@ -2,6 +2,7 @@
 
     for each video:  probe -> per shot: decode -> per window: flow -> complete -> fill -> composite
                      -> encode (all shots, original audio)
+    with --mask auto and a pool ("folder", "job"): one pooled detection per pool before its probes
 
 Windows of a shot chain through their anchors; shots and videos run in parallel. Every stage
 reads and writes the per-video Zarr cache and skips work whose completion marker exists, so a
@@ -17,6 +18,7 @@ import io
 import json
 import time
 from collections import defaultdict
+from pathlib import PurePosixPath
 
 from prefect import flow, get_run_logger
 from prefect.futures import wait
@@ -119,7 +121,7 @@ def inpaint_collection(job: JobConfig) -> list[dict]:
     started = time.perf_counter()
     items = list_videos(job.source)
     rows: dict[str, dict] = {}
-    probes = {}
+    todo = []
     for item in items:
         out = job.output_for(item.name)
         rows[item.name] = {"name": item.name, "output": out, "status": "pending", "frames": 0, "shots": 0,
@@ -129,8 +131,34 @@ def inpaint_collection(job: JobConfig) -> list[dict]:
             rows[item.name]["status"] = "skipped"
             log.info("%s: %s exists, skipped (pass --overwrite to redo it)", item.name, out)
             continue
-        probes[item.name] = T.probe.submit(item, out, cfg, cache, job.detect_shots, job.shot_threshold,
-                                           job.min_shot_frames)
+        todo.append(item)
+    # A pool's evidence includes its finished videos, so its mask does not change as a re-run skips them.
+    pool_of = {}
+    for members in S.auto_mask_pools(items, cfg, job.auto_mask_pool):
+        if any(rows[m.name]["status"] == "pending" for m in members):
+            label = str(PurePosixPath(members[0].name).parent) if job.auto_mask_pool == "folder" else "job"
+            fut = T.pool_masks.submit(members, cfg, cache, label)
+            pool_of.update((m.name, fut) for m in members)
+    probes = {}
+
+    def submit(item, pool=None):
+        return T.probe.submit(item, job.output_for(item.name), cfg, cache, job.detect_shots, job.shot_threshold,
+                              job.min_shot_frames, pool)
+
+    for item in todo:
+        if item.name not in pool_of:
+            probes[item.name] = submit(item)
+    for item in todo:
+        if (pf := pool_of.get(item.name)) is None:
+            continue
+        pf.wait()
+        outcome = pf.result() if pf.state.is_completed() else None
+        error = _error_of([pf]) if outcome is None else outcome.errors.get(item.name)
+        if error:
+            rows[item.name].update(status="failed", error=error)
+            log.error("%s: failed: %s", item.name, error)
+            continue
+        probes[item.name] = submit(item, outcome.pools.get(item.name))
     if job.gpus <= 0:
         log.info("no GPUs advertised: GPU stages (%s) run on CPU workers", ", ".join(GPU_STAGES))
     per_video: dict[str, list] = {}

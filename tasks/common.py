@@ -70,6 +70,7 @@ class VideoRef:
     is_folder: bool
     shots: tuple[ShotSpec, ...]
     passthrough: bool       # empty mask: copy through
+    mask_pool: str | None = None  # id of the pooled auto mask it uses (None: its own)
 
 
 @dataclass(frozen=True)

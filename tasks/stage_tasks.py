@@ -24,11 +24,17 @@ def transient_io_only(task, task_run, state) -> bool:
 RETRY = dict(retries=2, retry_delay_seconds=[1, 5], retry_condition_fn=transient_io_only)
 
 
+@task(name="pool-masks", task_run_name="pool-masks-{label}", **RETRY)
+def pool_masks(items, cfg, cache, label):
+    """One ``--mask auto`` detection over a pool of videos (``label`` names the pool in the UI)."""
+    return stages.detect_pool_masks(items, cfg, cache)
+
+
 @task(name="probe", task_run_name="probe-{item.name}", **RETRY)
-def probe(item, output, cfg, cache, detect, threshold, min_shot_frames):
+def probe(item, output, cfg, cache, detect, threshold, min_shot_frames, mask_pool=None):
     """Identity, mask checks and shots of one video."""
     return stages.probe_video(item, output, cfg, cache, detect=detect, threshold=threshold,
-                              min_shot_frames=min_shot_frames)
+                              min_shot_frames=min_shot_frames, mask_pool=mask_pool)
 
 
 @task(name="decode", task_run_name="decode-{v.name}-shot{shot.index}", **RETRY)

@@ -13,13 +13,14 @@ from __future__ import annotations
 import os
 import tempfile
 import time
+from dataclasses import dataclass
 from fractions import Fraction
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import numpy as np
 
 from isvi.config import InpaintConfig
-from isvi_models.errors import ConfigError, InputError
+from isvi_models.errors import ConfigError, InputError, IsviError, StageError
 from storage.keys import bytes_fingerprint, stage_fingerprint
 from storage.manifests import VideoItem, exists, localize, publish
 from storage.zarr_cache import StageKey, ZarrCache, is_local, local_path
@@ -30,8 +31,12 @@ from tasks.common import (VERSIONS, ShotSpec, StageRef, VideoRef, WindowSpec, ch
 # ---------------------------------------------------------------------------------
 # Probe: identity, mask checks, shots
 # ---------------------------------------------------------------------------------
-def content_id(path: Path, mask: str | None, boxes: tuple[str, ...]) -> str:
-    """Identity of a video with its hole: sha256 of the video's bytes, the mask's bytes and the boxes."""
+def content_id(path: Path, mask: str | None, boxes: tuple[str, ...], mask_pool: str | None = None) -> str:
+    """Identity of a video with its hole: sha256 of the video's bytes, the mask's bytes and the boxes.
+
+    A pooled auto mask adds its pool's id, which changes with any member's bytes: a folder that
+    gains a video gets a new pooled estimate, so its videos' holes (and stages) are new too.
+    """
     parts = [bytes_fingerprint(file_chunks(path))]
     if mask is not None and mask != "auto":
         mp = Path(mask)
@@ -39,7 +44,7 @@ def content_id(path: Path, mask: str | None, boxes: tuple[str, ...]) -> str:
             raise InputError(mp, "mask file or folder does not exist")
         parts.append(bytes_fingerprint(file_chunks(mp)))
     else:
-        parts.append(str(mask))
+        parts.append(str(mask) if mask_pool is None else f"auto {mask_pool}")
     parts.append("|".join(boxes))
     return bytes_fingerprint([p.encode() for p in parts])[:16]
 
@@ -108,30 +113,61 @@ def _auto_mask(cache: ZarrCache, video_id: str, local: str) -> np.ndarray:
     return mask
 
 
+def pool_mask_key(pool: str) -> StageKey:
+    """Where the auto mask shared by a pool of videos lives (``pool``: :func:`detect_pool_masks`' id)."""
+    from isvi.watermark import AUTO_MASK_MIN_CONFIDENCE
+
+    return StageKey(pool, "pool", "automask", "",
+                    stage_fingerprint("automask", 1, {"min_confidence": AUTO_MASK_MIN_CONFIDENCE}, [pool]))
+
+
+def _pooled_mask(cache: ZarrCache, pool: str, local: str) -> np.ndarray:
+    key = pool_mask_key(pool)
+    if not cache.is_complete(key):
+        raise StageError(f"{local}: the auto mask of its pool ({pool}) is not in the cache {cache.url}; "
+                         f"run the job again to detect it")
+    return np.asarray(cache.read(key, ["mask"])[0]["mask"][0], bool)
+
+
 def _open_masks(item_mask: str | None, boxes: tuple[str, ...], info, *, cache: ZarrCache | None = None,
-                video_id: str | None = None, local: str | None = None):
+                video_id: str | None = None, local: str | None = None, mask_pool: str | None = None):
     from isvi.masks import open_mask, parse_box, static_mask
 
     parsed = [parse_box(b) for b in boxes]
     if item_mask == "auto":
-        return static_mask(_auto_mask(cache, video_id, local), parsed, info, f"{local} (--mask auto)")
+        mask = _pooled_mask(cache, mask_pool, local) if mask_pool else _auto_mask(cache, video_id, local)
+        return static_mask(mask, parsed, info, f"{local} (--mask auto)")
     return open_mask(item_mask, parsed, info)
 
 
+def mask_of(item: VideoItem, cfg: InpaintConfig) -> tuple[str | None, tuple[str, ...]]:
+    """The mask and boxes that apply to ``item``: the manifest's when it describes them, else the job's."""
+    return (item.mask, item.boxes) if item.own_mask else (cfg.mask, cfg.box)
+
+
+def _scratch(scratch: str | None) -> str:
+    return scratch or os.path.join(tempfile.gettempdir(), "isvi-sources")
+
+
 def probe_video(item: VideoItem, output: str, cfg: InpaintConfig, cache: ZarrCache, *, detect: bool = True,
-                threshold: float = 10.0, min_shot_frames: int = 15, scratch: str | None = None) -> VideoRef:
-    """Open a video and its mask, check them, find its shots (cached by content)."""
+                threshold: float = 10.0, min_shot_frames: int = 15, scratch: str | None = None,
+                mask_pool: str | None = None) -> VideoRef:
+    """Open a video and its mask, check them, find its shots (cached by content).
+
+    ``mask_pool``: for an ``auto`` mask, the id of the pooled detection (:func:`detect_pool_masks`)
+    to use instead of detecting this video's overlay on its own.
+    """
     from isvi.video import VideoSource
 
-    local = localize(item.source, scratch or os.path.join(tempfile.gettempdir(), "isvi-sources"))
-    mask = item.mask if item.own_mask else cfg.mask
-    boxes = item.boxes if item.own_mask else cfg.box
+    local = localize(item.source, _scratch(scratch))
+    mask, boxes = mask_of(item, cfg)
     if mask is None and not boxes:
         raise ConfigError(f"{item.source}: no mask; give --mask/--box or a mask in the manifest")
+    mask_pool = mask_pool if mask == "auto" else None
     with VideoSource(local, folder_fps=cfg.fps_fraction) as src:
         info = src.info
-        vid = content_id(local, mask, boxes)
-        masks = _open_masks(mask, boxes, info, cache=cache, video_id=vid, local=str(local))
+        vid = content_id(local, mask, boxes, mask_pool)
+        masks = _open_masks(mask, boxes, info, cache=cache, video_id=vid, local=str(local), mask_pool=mask_pool)
         coverage = masks.fillable_coverage()
         key = StageKey(vid, "video", "probe", "",
                        stage_fingerprint("probe", VERSIONS["probe"], {"detect": detect, "threshold": threshold,
@@ -145,7 +181,81 @@ def probe_video(item: VideoItem, output: str, cfg: InpaintConfig, cache: ZarrCac
                     boxes=tuple(boxes), frames=info.frames, width=info.width, height=info.height,
                     fps=str(info.fps), is_folder=info.is_folder,
                     shots=tuple(ShotSpec(i, a, b) for i, (a, b) in enumerate(shots)),
-                    passthrough=not coverage.any())
+                    passthrough=not coverage.any(), mask_pool=mask_pool)
+
+
+# ---------------------------------------------------------------------------------
+# Pooled auto masks: one detection for the videos of one source
+# ---------------------------------------------------------------------------------
+AUTO_MASK_POOLS = ("video", "folder", "job")
+
+
+def auto_mask_pools(items: list[VideoItem], cfg: InpaintConfig, how: str) -> list[list[VideoItem]]:
+    """The videos with an ``auto`` mask, grouped into pools as ``how`` says.
+
+    ``"video"``: none (each video is detected alone, at its probe); ``"folder"``: videos whose
+    output names share a folder (one channel or source per folder); ``"job"``: all of them.
+    """
+    if how not in AUTO_MASK_POOLS:
+        raise ConfigError(f"auto_mask_pool must be one of {', '.join(AUTO_MASK_POOLS)}, got {how!r}")
+    if how == "video":
+        return []
+    pools: dict[str, list[VideoItem]] = {}
+    for item in items:
+        if mask_of(item, cfg)[0] == "auto":
+            folder = str(PurePosixPath(item.name).parent) if how == "folder" else ""
+            pools.setdefault(folder, []).append(item)
+    return list(pools.values())
+
+
+@dataclass(frozen=True)
+class PooledMasks:
+    """Outcome of :func:`detect_pool_masks`: each video's pool id, or why its pool has no mask."""
+
+    pools: dict[str, str]   # video name -> pool id (the mask is in the cache under pool_mask_key)
+    errors: dict[str, str]  # video name -> the refusal of its pool's detection
+
+
+def detect_pool_masks(items: list[VideoItem], cfg: InpaintConfig, cache: ZarrCache, *,
+                      scratch: str | None = None) -> PooledMasks:
+    """One ``--mask auto`` detection over the videos of a pool, per frame size, cached.
+
+    A channel's logo sits on all of its videos, and their frames together show it where one
+    video alone cannot (a static camera, a night shot whose scene barely moves:
+    ``benchmarks/watermark.md``, "Pooling"). The detector pools only videos of one size, so
+    each frame size is its own pool. A pool's id is a hash of its members' bytes, so a re-run
+    reuses the cached mask and a pool that gains or loses a video is detected afresh. Videos
+    that cannot be opened stay out of the pool (their own probe reports them); a refused
+    detection (nothing found, or confidence below the CLI's floor) is reported for every
+    member, naming them all.
+    """
+    from isvi.video import VideoSource
+    from isvi.watermark import AUTO_MASK_MIN_CONFIDENCE, detect_watermark
+
+    by_size: dict[tuple[int, int], list[tuple[str, Path, str]]] = {}
+    for item in items:
+        try:
+            local = localize(item.source, _scratch(scratch))
+            with VideoSource(local, folder_fps=cfg.fps_fraction) as src:
+                size = (src.info.width, src.info.height)
+        except IsviError:
+            continue  # not a readable video: its probe fails with this error, the pool goes on without it
+        by_size.setdefault(size, []).append((item.name, local, bytes_fingerprint(file_chunks(local))))
+    pools, errors = {}, {}
+    for (w, h), members in by_size.items():
+        members.sort(key=lambda m: m[2])
+        pool = "pool-" + bytes_fingerprint([f"{w}x{h}".encode(), *(m[2].encode() for m in members)])[:16]
+        key = pool_mask_key(pool)
+        if not cache.is_complete(key):
+            what = f"--mask auto pooled over {len(members)} videos ({', '.join(sorted(m[0] for m in members))})"
+            try:
+                mask = detect_watermark([m[1] for m in members]).require(AUTO_MASK_MIN_CONFIDENCE, what=what).mask
+            except IsviError as exc:
+                errors.update((m[0], f"{type(exc).__name__}: {exc}") for m in members)
+                continue
+            cache.write(key, {"mask": mask[None]}, 1, members=sorted(m[0] for m in members))
+        pools.update((m[0], pool) for m in members)
+    return PooledMasks(pools, errors)
 
 
 def plan_shot(shot: ShotSpec, cfg: InpaintConfig) -> list[WindowSpec]:
@@ -208,7 +318,8 @@ def decode_shot(v: VideoRef, shot: ShotSpec, cfg: InpaintConfig, cache: ZarrCach
 
     def compute():
         with VideoSource(v.local, folder_fps=cfg.fps_fraction) as src:
-            masks = _open_masks(v.mask, v.boxes, src.info, cache=cache, video_id=v.video_id, local=v.local)
+            masks = _open_masks(v.mask, v.boxes, src.info, cache=cache, video_id=v.video_id, local=v.local,
+                                 mask_pool=v.mask_pool)
             group = cache.create(key, {"frames": ((n, v.height, v.width, 3), np.uint8),
                                        "holes": ((n, v.height, v.width), bool)}, chunk)
             for s in range(0, n, chunk):

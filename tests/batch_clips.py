@@ -30,3 +30,30 @@ def write_clip(path: Path, frames: np.ndarray, fps: int = 25, codec: str = "ffv1
 def cut_clip(n1: int, n2: int, size=(48, 64)) -> np.ndarray:
     """Two shots of different photos: a hard cut at frame ``n1``."""
     return np.concatenate([pan_frames(n1, 0, size, "astronaut"), pan_frames(n2, 1, size, "coffee")])
+
+
+STILL_PHOTOS = ("astronaut", "coffee", "chelsea", "rocket", "immunohistochemistry", "retina", "hubble_deep_field",
+                "colorwheel", "cat")
+
+
+def logo_stills(n: int, frames: int = 4, size=(96, 128)) -> tuple[list[np.ndarray], list[np.ndarray], np.ndarray]:
+    """``n`` static-camera shots of different photos, the same with a white logo, and its footprint.
+
+    Each alone is too static for ``--mask auto``; pooled, their different scenes out-vote
+    one another and leave the logo (a channel's videos). Slight sensor noise keeps
+    consecutive frames from being byte-identical.
+    """
+    import cv2
+    import skimage.data
+
+    from isvi.watermark_synth import overlay_watermark
+
+    clean, marked, footprint = [], [], None
+    for k, name in enumerate(STILL_PHOTOS[:n]):
+        img = cv2.resize(getattr(skimage.data, name)()[..., :3], size[::-1], interpolation=cv2.INTER_AREA)
+        still = np.repeat(img[None], frames, axis=0).astype(float)
+        still += np.random.default_rng(k).normal(0, 1.0, still.shape)
+        clean.append(np.clip(still, 0, 255).astype(np.uint8))
+        with_logo, footprint = overlay_watermark(clean[-1], "logo", 0, alpha=0.5, colour=(255, 255, 255))
+        marked.append(with_logo)
+    return clean, marked, footprint

@@ -15,6 +15,7 @@ examples:
   isvi batch 's3://archive/reels/*.mp4' --mask logo.png -o s3://archive/clean --cache s3://archive/cache
   isvi batch jobs.csv -o clean/ --cluster tcp://gpu-head:8786
   isvi batch videos/ --mask logo.png -o clean/ --workers 2 --gpus 1
+  isvi batch channels/ --mask auto --auto-mask-pool folder -o clean/   # one logo per channel folder
 
 Intermediates live in a Zarr cache (default '<DEST>.isvi-cache'); a re-run after a crash or a
 change of settings recomputes only unfinished or affected stages ('isvi cache ls|clear').
@@ -41,7 +42,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("source", help="folder, glob, fsspec URL, or CSV/JSONL manifest")
     p.add_argument("-o", "--output", dest="dest", required=True, help="destination folder or fsspec URL")
     p.add_argument("--config", metavar="TOML", help="job options (top-level keys, and an [inpaint] table)")
-    p.add_argument("--mask", help="job-wide mask for videos the manifest does not describe")
+    p.add_argument("--mask", help="job-wide mask for videos the manifest does not describe ('auto': detect it)")
+    p.add_argument("--auto-mask-pool", choices=("video", "folder", "job"),
+                   help="videos that share one --mask auto detection: each its own (default), those in one "
+                        "folder, or all; a channel's logo is found far more often in many videos than in one")
     p.add_argument("--box", action="append", metavar="X,Y,W,H", help="job-wide rectangle (repeatable)")
     p.add_argument("--cache", metavar="URL", help="where intermediates live; default '<DEST>.isvi-cache'")
     p.add_argument("--overwrite", action="store_const", const=True, help="redo videos whose output exists")
@@ -86,7 +90,8 @@ def resolve_job(args: argparse.Namespace):
         inpaint["mask"] = args.mask
     if args.box:
         inpaint["box"] = tuple(args.box)
-    for k in ("cache", "overwrite", "gpus", "detect_shots", "shot_threshold", "min_shot_frames", "report"):
+    for k in ("cache", "overwrite", "gpus", "detect_shots", "shot_threshold", "min_shot_frames", "report",
+              "auto_mask_pool"):
         if getattr(args, k) is not None:
             values[k] = getattr(args, k)
     if values.get("overwrite"):

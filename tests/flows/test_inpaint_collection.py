@@ -135,3 +135,37 @@ def test_manifest_with_own_masks_and_a_failure_after_probe(prefect_api, tmp_path
     inpaint_video(clip, ref, CFG.model_copy(update={"mask": str(tmp_path / "good_mask.png"), "box": ()}))
     np.testing.assert_array_equal(read_video(dest / "clean" / "good.mkv")[0], read_video(ref)[0])
     assert not (dest / "frames_out").exists()
+
+
+def test_auto_masks_pooled_per_folder(prefect_api, tmp_path):
+    """``--mask auto --auto-mask-pool folder``: a channel folder of static shots, each too static
+    alone, gets its logo from the pool and removed; a folder with one such shot fails, named."""
+    from tests.batch_clips import logo_stills
+
+    clean, marked, footprint = logo_stills(7)
+    src = tmp_path / "in"
+    (src / "chan").mkdir(parents=True)
+    (src / "solo").mkdir()
+    for k, frames in enumerate(marked):
+        write_clip(src / "chan" / f"v{k}.mkv", frames)
+    write_clip(src / "solo" / "s.mkv", marked[0])
+    dest = tmp_path / "out"
+    auto = ["--mask", "auto", "--auto-mask-pool", "folder", "--no-shots", *METHOD[2:]]
+    assert main(["batch", str(src), "-o", str(dest), *auto]) == 1
+    rows = {r["name"]: r for r in json.loads((dest / "isvi-report.json").read_text())["videos"]}
+    assert rows["solo/s.mkv"]["status"] == "failed" and "too static" in rows["solo/s.mkv"]["error"]
+    assert {n: r["status"] for n, r in rows.items() if n.startswith("chan/")} == {
+        f"chan/v{k}.mkv": "done" for k in range(7)}
+    import cv2
+
+    near_logo = cv2.dilate(footprint.astype(np.uint8), np.ones((17, 17), np.uint8)).astype(bool)
+    errors = []
+    for k in range(7):
+        result = read_video(dest / "chan" / f"v{k}.mkv")[0]
+        changed = (result != marked[k]).any(axis=(0, 3))
+        assert changed[footprint].mean() > 0.95 and near_logo[changed].mean() > 0.8  # the logo, little else
+        errors.append([float(np.mean((x.astype(float) - clean[k].astype(float))[:, footprint] ** 2))
+                       for x in (result, marked[k])])
+    # Nothing ever uncovers a logo on a static shot, so this is spatial fill: less than half the error in all.
+    after, before = np.mean(errors, axis=0)
+    assert after < before / 2

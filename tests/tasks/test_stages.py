@@ -155,3 +155,53 @@ def test_auto_mask_is_detected_once_cached_and_removes_the_logo(tmp_path, monkey
     monkeypatch.setattr("isvi.watermark.detect_watermark", no_second_detection)
     again = stages.probe_video(VideoItem(str(clip), "marked.mkv"), str(tmp_path / "out2.mkv"), cfg, cache)
     assert again.video_id == v.video_id and not again.passthrough
+
+
+def test_pooled_auto_mask_finds_a_logo_no_single_video_shows(tmp_path, monkeypatch):
+    """Seven static shots of one channel: each alone is refused; their pool finds the logo, once."""
+    from isvi_models.errors import InputError
+    from tests.batch_clips import logo_stills
+
+    clean, videos, footprint = logo_stills(7)
+    (tmp_path / "chan").mkdir()
+    (tmp_path / "solo").mkdir()
+    items = [VideoItem(str(write_clip(tmp_path / "chan" / f"v{k}.mkv", v)), f"chan/v{k}.mkv")
+             for k, v in enumerate(videos)]
+    (tmp_path / "chan" / "bad.mp4").write_bytes(b"not a video")
+    bad = VideoItem(str(tmp_path / "chan" / "bad.mp4"), "chan/bad.mp4")
+    solo = VideoItem(str(write_clip(tmp_path / "solo" / "s.mkv", videos[0])), "solo/s.mkv")
+    cfg = InpaintConfig(mask="auto", dilate_px=0, codec="ffv1")
+    own = VideoItem(str(tmp_path / "chan" / "v0.mkv"), "chan/own.mkv", mask=None, boxes=("1,1,4,4",), own_mask=True)
+    everything = [*items, bad, solo, own]
+    assert stages.auto_mask_pools(everything, cfg, "video") == []
+    assert stages.auto_mask_pools(everything, cfg, "folder") == [[*items, bad], [solo]]
+    assert stages.auto_mask_pools(everything, cfg, "job") == [[*items, bad, solo]]
+    cache = ZarrCache(str(tmp_path / "cache"))
+
+    with pytest.raises(InputError, match="too static"):  # one video alone
+        stages.probe_video(items[0], str(tmp_path / "alone.mkv"), cfg, cache)
+    refused = stages.detect_pool_masks([solo], cfg, cache)
+    assert refused.pools == {} and "solo/s.mkv" in refused.errors["solo/s.mkv"]
+    assert "too static" in refused.errors["solo/s.mkv"]
+
+    pooled = stages.detect_pool_masks([*items, bad], cfg, cache)
+    assert pooled.errors == {} and set(pooled.pools) == {i.name for i in items}  # bad.mp4 left to its probe
+    pool = pooled.pools["chan/v3.mkv"]
+    assert set(pooled.pools.values()) == {pool}
+    mask = np.asarray(cache.read(stages.pool_mask_key(pool), ["mask"])[0]["mask"][0], bool)
+    assert mask[footprint].mean() >= 0.95 and footprint[mask].mean() >= 0.5
+
+    v, _ = run_all(items[3], tmp_path / "out.mkv", cfg, cache, mask_pool=pool)
+    assert v.mask_pool == pool and v.video_id != stages.content_id(Path(items[3].source), "auto", ())
+    result, _ = read_video(tmp_path / "out.mkv")
+    holes = np.broadcast_to(footprint, videos[3].shape[:3])
+    err = lambda x: float(np.mean((x.astype(float) - clean[3].astype(float))[holes] ** 2))  # noqa: E731
+    assert err(result) < err(videos[3]) / 4  # the logo is gone, not just touched
+
+    def no_second_detection(*args, **kwargs):
+        raise AssertionError("the cached pooled mask should have been used")
+
+    monkeypatch.setattr("isvi.watermark.detect_watermark", no_second_detection)
+    assert stages.detect_pool_masks([*items, bad], cfg, cache) == pooled
+    with pytest.raises(AssertionError, match="cached pooled mask"):  # a pool that lost a video is new
+        stages.detect_pool_masks(items[1:], cfg, cache)
