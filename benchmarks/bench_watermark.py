@@ -20,13 +20,17 @@ inpaint --mask auto`` would; it grows the mask by ``dilate_px``) and OpenCV Tele
 on the same grown mask, and scores both by PSNR inside the overlay's footprint against the
 clip before the overlay (the issue's "above Telea inside it").
 
+``--crf N`` sends every watermarked clip through H.264 at CRF N (libx264, preset medium) and
+detects on the decoded frames, as a real upload is compressed after its logo was burnt in;
+the clean frames the inpainting is scored against are left as they were.
+
 ``--pool-with A,B`` pools every clip with other dev clips, as ``isvi detect-watermark
 clip.mp4 a.mp4 b.mp4`` pools videos of one source: A and B are resized to the clip's size
 (INTER_AREA, aspect not kept), get the same overlay at the same place, and their sampled
 frames join the clip's in one estimate (``isvi.watermark.detect_watermark`` does the same
 from files); the mask is scored on the clip's overlay. A clip is never pooled with itself.
 
-    .venv/bin/python benchmarks/bench_watermark.py [--devset DIR] [--seeds 0 1] [--motion dense --out F]
+    .venv/bin/python benchmarks/bench_watermark.py [--devset DIR] [--seeds 0 1] [--motion dense --out F] [--crf 23]
     .venv/bin/python benchmarks/bench_watermark.py --seeds 0 1 2 --inpaint --out benchmarks/results/watermark_pooled.json \
         --pool-with city_pan_logo,vtest_static_blob,bikes_street_blob,bikes_pan_square
 """
@@ -87,6 +91,22 @@ def inpaint_scores(marked: np.ndarray, clean: np.ndarray, mask: np.ndarray, over
             "inpaint_seconds": isvi_s}
 
 
+def h264_roundtrip(frames: np.ndarray, crf: int) -> np.ndarray:
+    """``frames`` (uint8 RGB) encoded as H.264 at ``crf`` and decoded again."""
+    import tempfile
+    from fractions import Fraction
+
+    from isvi.video import FrameWriter, VideoInfo, read_video
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "marked.mp4"
+        with FrameWriter(path, VideoInfo(path, len(frames), frames.shape[2], frames.shape[1], Fraction(25)),
+                         codec="h264", crf=crf) as w:
+            w.write(frames)
+            w.commit()
+        return read_video(path)[0]
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--devset", type=Path, default=Path("/work/shared/devset"))
@@ -98,6 +118,7 @@ def main(argv=None) -> int:
     ap.add_argument("--pool-with", default="", metavar="A,B",
                     help="dev clips to pool with each clip, as videos of the same source (see above)")
     ap.add_argument("--inpaint", action="store_true", help="also inpaint on the detected mask: isvi vs Telea")
+    ap.add_argument("--crf", type=int, default=None, help="H.264-compress the watermarked clips at this CRF first")
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "watermark.json")
     args = ap.parse_args(argv)
 
@@ -120,13 +141,16 @@ def main(argv=None) -> int:
                   for c, fr in partner_frames.items() if c != clip.name}
         for kind in KINDS:
             for seed in args.seeds:
+                compress = (lambda x: h264_roundtrip(x, args.crf)) if args.crf is not None else (lambda x: x)
                 marked, overlay = overlay_watermark(frames, kind, seed)
+                marked = compress(marked)
                 t0 = time.perf_counter()
-                row = {"clip": clip.name, "kind": kind, "seed": seed, "frames": len(frames), "motion_model": args.motion}
+                row = {"clip": clip.name, "kind": kind, "seed": seed, "frames": len(frames), "motion_model": args.motion,
+                       "crf": args.crf}
                 try:
                     if others:
                         row["pooled_with"] = sorted(others)
-                        videos = [(clip.name, marked)] + [(c, overlay_watermark(o, kind, seed)[0])
+                        videos = [(clip.name, marked)] + [(c, compress(overlay_watermark(o, kind, seed)[0]))
                                                           for c, o in others.items()]
                         est = detect_pooled_overlay(videos, motion_model=args.motion)
                     else:
