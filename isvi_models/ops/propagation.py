@@ -8,17 +8,20 @@ in each direction where its content is visible, and the gradients are sampled th
 (no blur from repeated resampling). Each step is checked by the round trip through the
 reverse flow: steps with an error above ``consistency_px`` are rejected, and the error
 along the chain (its running maximum) weights the two candidates by exp(-error / alpha).
+Given the frames' colours, neighbours that trace continuously into one frame take the
+difference of their source colours instead of sampled gradients (the chain rule; see
+``_chain_rule_gradients``), so a stretching flow does not repeat an edge.
 
 A chain is also cut once its path through holes (the summed lengths of its steps, every
 one along *completed* flow) exceeds ``max_trace_px``. Inside a hole the two completed
 flows agree by construction, so the round trip cannot see their error, but it adds up
 along the path: on a dev clip that pans slowly, then fast, the completed flow fell 20% short
 of the true motion, and a text strip at the frame's edge traced through 20-odd frames
-was filled with content from the wrong place (17.8 dB in the overlay against Telea's
-20.1; 21.4 with a 40 px cut). A cut-off position goes to the key-frame fill instead. Off
+was filled with content from the wrong place (19.5 dB in the overlay against Telea's
+20.1; 21.2 with a 40 px cut). A cut-off position goes to the key-frame fill instead. Off
 unless asked for (``isvi inpaint --max-trace``): on the dev clips' own holes a 40 px cut
-gained 0.5-0.6 dB on the two bikes clips and nothing elsewhere, but over 18 corner overlays
-on them it raised 10 and lowered 8 (mean in-overlay PSNR -0.5 and +0.6 dB on the two clips).
+gained 0.4-0.5 dB on the two bikes clips and nothing elsewhere, but over 18 corner overlays
+on them it raised 9 and lowered 9 (mean in-overlay PSNR -0.6 and +0.5 dB on the two clips).
 
 Vectorised over the hole pixels of a frame; the only Python loop is over frames, which
 is inherent: frame t's sources depend on frame t-1's.
@@ -57,12 +60,15 @@ def _bilinear(field: np.ndarray, y: np.ndarray, x: np.ndarray) -> np.ndarray:
             + ay * ((1 - ax) * field[y1, x0] + ax * field[y1, x1]))
 
 
-def _bilinear_known(stack: np.ndarray, known: np.ndarray, t: np.ndarray, y: np.ndarray, x: np.ndarray) -> np.ndarray:
+def _bilinear_known(stack: np.ndarray, known: np.ndarray, t: np.ndarray, y: np.ndarray, x: np.ndarray,
+                    return_weight: bool = False):
     """Bilinear sample of (T, H, W, C) that ignores unknown corners (weights renormalised).
 
-    Positions come from a known nearest pixel, so a corner of weight >= 1/4 is usable, except
-    for gx on the frame's last column (and gy on its last row), which holds no gradient: the
-    sample there is 0.
+    Positions come from a known nearest pixel, so a corner of weight >= 1/4 is usually
+    usable, except for gx on the frame's last column (and gy on its last row), which holds
+    no gradient: the sample there is 0. A chained position carries its landing residual, so
+    rarely none of its corners is known; ``return_weight`` also returns the known corners'
+    summed weight (0 there).
     """
     h, w = stack.shape[1:3]
     y0 = np.clip(np.floor(y).astype(np.int64), 0, h - 2)
@@ -74,7 +80,47 @@ def _bilinear_known(stack: np.ndarray, known: np.ndarray, t: np.ndarray, y: np.n
         wk = wgt * known[t, y0 + dy, x0 + dx]
         acc += wk[:, None] * stack[t, y0 + dy, x0 + dx]
         wsum += wk
-    return (acc / np.maximum(wsum, 1e-12)[:, None]).astype(np.float32)
+    out = (acc / np.maximum(wsum, 1e-12)[:, None]).astype(np.float32)
+    return (out, wsum) if return_weight else out
+
+
+# Neighbouring hole positions whose sources lie at most this far apart in one frame map a
+# continuous piece of it (wider gaps: a motion boundary); see _chain_rule_gradients.
+CONTINUOUS_GAP_PX = 1.1
+
+
+def _chain_rule_gradients(frames: np.ndarray, known: np.ndarray, s: Sources, has: np.ndarray,
+                          vals: np.ndarray, max_gap: float = CONTINUOUS_GAP_PX) -> np.ndarray:
+    """Replace sampled gradients by colour differences where both ends come from one frame.
+
+    Sampling the source's gradient at each hole position assumes the mapping from hole to
+    source is a translation. Where completed flow stretches (content rising into a logo
+    while the flow around it is still; a slow pan's flow falling short of the true motion),
+    neighbouring positions land less than a pixel apart, and the same source edge is sampled
+    at several of them: the Poisson solve integrates one edge several times and overshoots
+    (a bright smear). The chain rule says the gradient along a mapped edge is the source
+    gradient times the mapping's Jacobian; for a forward difference that is exactly the
+    difference of the two ends' source colours, when both come from the same frame and the
+    map between them is continuous (sources at most ``max_gap`` px apart). Colour differences
+    within one frame are as independent of that frame's brightness as its gradients are.
+    Measured on the watermark overlays and dev clips (``benchmarks/watermark.md``).
+
+    ``vals`` (N, 2C): sampled gx and gy at the ``has`` positions (in ``np.nonzero`` order);
+    returns a copy with the continuous pairs' differences in place.
+    """
+    T, H, W = has.shape
+    C = vals.shape[1] // 2
+    flat = np.flatnonzero(has)
+    t, y, x = s.t.ravel()[flat], s.y.ravel()[flat], s.x.ravel()[flat]
+    colour, weight = _bilinear_known(frames, known, t, y, x, return_weight=True)
+    usable = weight > 0
+    out = vals.copy()
+    for step, last, lo, hi in ((1, (flat % W) == W - 1, 0, C), (W, (flat // W) % H == H - 1, C, 2 * C)):
+        j = np.minimum(np.searchsorted(flat, flat + step), flat.size - 1)
+        pair = ~last & (flat[j] == flat + step) & usable & usable[j] & (t[j] == t)
+        pair &= np.hypot(x[j] - x, y[j] - y) <= max_gap
+        out[pair, lo:hi] = colour[j[pair]] - colour[pair]
+    return out
 
 
 def trace_sources(holes: np.ndarray, step_flows: np.ndarray, return_flows: np.ndarray, *, from_past: bool,
@@ -131,7 +177,7 @@ def trace_sources(holes: np.ndarray, step_flows: np.ndarray, return_flows: np.nd
 
 def propagate_gradients(gx: np.ndarray, gy: np.ndarray, holes: np.ndarray, flow_fwd: np.ndarray,
                         flow_bwd: np.ndarray, *, consistency_px: float = 100.0,
-                        alpha: float = 0.5, max_trace_px: float = math.inf
+                        alpha: float = 0.5, max_trace_px: float = math.inf, frames: np.ndarray | None = None
                         ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Fill gradients inside ``holes`` from the nearest frames where they are visible.
 
@@ -139,6 +185,9 @@ def propagate_gradients(gx: np.ndarray, gy: np.ndarray, holes: np.ndarray, flow_
         gx, gy: float32 (T, H, W, C) forward differences; values inside ``holes`` are ignored.
         holes: bool (T, H, W) gradient-hole positions (see ``gradient_hole``).
         flow_fwd: float32 (T-1, H, W, 2) completed flows t->t+1; flow_bwd: t+1->t.
+        frames: float32 (T, H, W, C), the colours ``gx``, ``gy`` were taken from. When given,
+            neighbours traced continuously into one frame get the difference of their source
+            colours instead of the sampled gradient (the chain rule; ``_chain_rule_gradients``).
     Returns:
         filled gx, gy (copies) and bool (T, H, W) of hole positions no frame could fill.
     """
@@ -163,6 +212,8 @@ def propagate_gradients(gx: np.ndarray, gy: np.ndarray, holes: np.ndarray, flow_
         if vals.size:
             vals = np.concatenate([_bilinear_known(gx, known_x, s.t[has], s.y[has], s.x[has]),
                                    _bilinear_known(gy, known_y, s.t[has], s.y[has], s.x[has])], axis=-1)
+            if frames is not None:
+                vals = _chain_rule_gradients(frames, known, s, has, vals)
         cands.append((has, vals, s.err))
     out = np.concatenate([gx, gy], axis=-1)
     (has_p, vals_p, err_p), (has_f, vals_f, err_f) = cands

@@ -48,7 +48,7 @@ def fill_holes(frames: np.ndarray, holes: np.ndarray, flow_fwd: np.ndarray, flow
     for round_ in range(max_key_frames + 1):
         gxf, gyf, missing = propagate_gradients(gx, gy, ghole, flow_fwd, flow_bwd,
                                                 consistency_px=consistency_px, alpha=alpha,
-                                                max_trace_px=max_trace_px)
+                                                max_trace_px=max_trace_px, frames=frames)
         note("propagate")
         if not missing.any():
             break

@@ -161,7 +161,7 @@ def propagated_asfn_samples(rng: np.random.Generator, clips: list[np.ndarray], s
     holes[:, y:y + size, x:x + size] = training_masks(rng, window, size, size)
     fwd, bwd = LaplaceCompleter().complete_both(*clip_flows(win), holes)  # as the pipeline completes them
     gx, gy = image_gradients(win)
-    gxf, gyf, missing = propagate_gradients(gx, gy, gradient_hole(holes), fwd, bwd)
+    gxf, gyf, missing = propagate_gradients(gx, gy, gradient_hole(holes), fwd, bwd, frames=win)
     t = window // 2
     if not holes[t].any():
         return []

@@ -20,17 +20,42 @@ class TestPropagateGradients:
     # other. On the bottom edge (a caption strip) that includes the frame's last row: its
     # content shows on the last row of other frames (gy's last row is 0, not a gradient).
     @pytest.mark.parametrize("box", [(25, 55, 40, 72), (68, 80, 40, 72)], ids=["inside", "bottom-edge"])
-    def test_translating_texture_recovers_hidden_gradients(self, box):
+    @pytest.mark.parametrize("colours", [False, True], ids=["sampled", "chain-rule"])
+    def test_translating_texture_recovers_hidden_gradients(self, box, colours):
         frames = panned_clip(frames=16, dx=3)
         t, h, w = frames.shape[:3]
         holes = gradient_hole(square_holes(t, h, w, box=box))
         gx, gy = image_gradients(frames)
         fwd, bwd = exact_pan_flows(t, h, w, 3)
         blank_x, blank_y = np.where(holes[..., None], 0, gx), np.where(holes[..., None], 0, gy)
-        fx, fy, missing = propagate_gradients(blank_x, blank_y, holes, fwd, bwd)
+        # Under a translation the source colours' differences are the source gradients.
+        given = np.where(holes[..., None], 0, frames) if colours else None
+        fx, fy, missing = propagate_gradients(blank_x, blank_y, holes, fwd, bwd, frames=given)
         assert not missing.any()
         np.testing.assert_allclose(fx[holes], gx[holes], atol=1e-6)
         np.testing.assert_allclose(fy[holes], gy[holes], atol=1e-6)
+
+    def test_stretching_flow_scales_gradients_by_the_chain_rule(self):
+        """Content rising into a hole while the completed flow around it is still: neighbours
+        of frame 1's hole land half a pixel apart in frame 0. The gradient there is half the
+        source's (chain rule); sampling the source gradient at each landing point doubles
+        every edge, which the Poisson solve integrates into an overshoot (a bright smear)."""
+        h, w = 8, 40
+        ramp = np.broadcast_to((np.arange(w, dtype=np.float32) / w)[None, :, None], (h, w, 3))
+        frames = np.stack([ramp, ramp])
+        hole = np.zeros((2, h, w), bool)
+        hole[1, :, 10:30] = True
+        holes = gradient_hole(hole)
+        bwd = np.zeros((1, h, w, 2), np.float32)
+        xs = np.arange(w, dtype=np.float32)
+        bwd[0, :, 10:30, 0] = (20 + 0.5 * (xs[10:30] - 20)) - xs[10:30]  # x -> 20 + (x - 20) / 2 in frame 0
+        fwd = -bwd  # round trip within 10 px: accepted
+        gx, gy = image_gradients(frames)
+        sampled, _, _ = propagate_gradients(gx, gy, holes, fwd, bwd)
+        scaled, _, missing = propagate_gradients(gx, gy, holes, fwd, bwd, frames=np.where(holes[..., None], 0, frames))
+        assert not missing[1].any()
+        np.testing.assert_allclose(sampled[1, :, 12:28], 1 / w, atol=1e-6)
+        np.testing.assert_allclose(scaled[1, :, 12:28], 0.5 / w, atol=1e-6)
 
     def test_static_scene_with_static_hole_reports_everything_missing(self):
         frames = np.repeat(panned_clip(frames=1), 5, axis=0)
