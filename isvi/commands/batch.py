@@ -45,7 +45,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--mask", help="job-wide mask for videos the manifest does not describe ('auto': detect it)")
     p.add_argument("--auto-mask-pool", choices=("video", "folder", "job"),
                    help="videos that share one --mask auto detection: each its own (default), those in one "
-                        "folder, or all; a channel's logo is found far more often in many videos than in one")
+                        "folder, or all; pooled videos of one source reveal a logo that one alone may not")
     p.add_argument("--box", action="append", metavar="X,Y,W,H", help="job-wide rectangle (repeatable)")
     p.add_argument("--cache", metavar="URL", help="where intermediates live; default '<DEST>.isvi-cache'")
     p.add_argument("--overwrite", action="store_const", const=True, help="redo videos whose output exists")
