@@ -85,7 +85,9 @@ def _bilinear_known(stack: np.ndarray, known: np.ndarray, t: np.ndarray, y: np.n
 
 
 # Neighbouring hole positions whose sources lie at most this far apart in one frame map a
-# continuous piece of it (wider gaps: a motion boundary); see _chain_rule_gradients.
+# continuous piece of it by a translation or a stretch (_chain_rule_gradients). Wider gaps
+# (a compression, a motion boundary) keep the sampled gradient: 1.5 px cost 0.08-0.13 dB
+# in-hole on two dev clips, 2.5 px 0.56 dB.
 CONTINUOUS_GAP_PX = 1.1
 
 
@@ -95,8 +97,8 @@ def _chain_rule_gradients(frames: np.ndarray, known: np.ndarray, s: Sources, has
 
     Sampling the source's gradient at each hole position assumes the mapping from hole to
     source is a translation. Where completed flow stretches (content rising into a logo
-    while the flow around it is still; a slow pan's flow falling short of the true motion),
-    neighbouring positions land less than a pixel apart, and the same source edge is sampled
+    while the flow filled in around it stays still), neighbouring positions land less than
+    a pixel apart, and the same source edge is sampled
     at several of them: the Poisson solve integrates one edge several times and overshoots
     (a bright smear). The chain rule says the gradient along a mapped edge is the source
     gradient times the mapping's Jacobian; for a forward difference that is exactly the
@@ -108,7 +110,7 @@ def _chain_rule_gradients(frames: np.ndarray, known: np.ndarray, s: Sources, has
     ``vals`` (N, 2C): sampled gx and gy at the ``has`` positions (in ``np.nonzero`` order);
     returns a copy with the continuous pairs' differences in place.
     """
-    T, H, W = has.shape
+    _, H, W = has.shape
     C = vals.shape[1] // 2
     flat = np.flatnonzero(has)
     t, y, x = s.t.ravel()[flat], s.y.ravel()[flat], s.x.ravel()[flat]

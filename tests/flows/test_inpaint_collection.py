@@ -67,7 +67,11 @@ def test_folder_batch_with_a_bad_video(prefect_api, collection, tmp_path):
 
 
 def _markers(cache: Path) -> set[str]:
-    return {str(p.relative_to(cache))[:-len(".complete.json")] for p in cache.rglob("*.complete.json")}
+    """Completion markers under ``cache``, read while a run may still write it: ``os.walk``
+    skips a folder that vanishes between listing and reading (zarr's ``mode="w"`` clears a
+    new stage group's folder and recreates it), where ``Path.rglob`` raised."""
+    return {str((Path(root) / f).relative_to(cache))[:-len(".complete.json")]
+            for root, _, files in os.walk(cache) for f in files if f.endswith(".complete.json")}
 
 
 def test_sigkill_mid_run_then_resume(prefect_api, tmp_path):
