@@ -100,6 +100,11 @@ def detect_shots(source, threshold: float, min_shot_frames: int, chunk: int = 64
     return list(zip(edges[:-1], edges[1:]))
 
 
+def _cached_mask(cache: ZarrCache, key: StageKey) -> np.ndarray:
+    """A finished automask stage's (H, W) bool mask."""
+    return np.asarray(cache.read(key, ["mask"])[0]["mask"][0], bool)
+
+
 def _auto_mask(cache: ZarrCache, video_id: str, local: str) -> np.ndarray:
     """The detected static-overlay mask of one video, cached like any stage output."""
     from isvi.watermark import AUTO_MASK_MIN_CONFIDENCE, detect_auto_mask
@@ -107,7 +112,7 @@ def _auto_mask(cache: ZarrCache, video_id: str, local: str) -> np.ndarray:
     key = StageKey(video_id, "video", "automask", "",
                    stage_fingerprint("automask", 1, {"min_confidence": AUTO_MASK_MIN_CONFIDENCE}, [video_id]))
     if cache.is_complete(key):
-        return np.asarray(cache.read(key, ["mask"])[0]["mask"][0], bool)
+        return _cached_mask(cache, key)
     mask = detect_auto_mask(local)
     cache.write(key, {"mask": mask[None]}, 1)
     return mask
@@ -126,7 +131,7 @@ def _pooled_mask(cache: ZarrCache, pool: str, local: str) -> np.ndarray:
     if not cache.is_complete(key):
         raise StageError(f"{local}: the auto mask of its pool ({pool}) is not in the cache {cache.url}; "
                          f"run the job again to detect it")
-    return np.asarray(cache.read(key, ["mask"])[0]["mask"][0], bool)
+    return _cached_mask(cache, key)
 
 
 def _open_masks(item_mask: str | None, boxes: tuple[str, ...], info, *, cache: ZarrCache | None = None,

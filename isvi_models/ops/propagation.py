@@ -91,8 +91,8 @@ def _bilinear_known(stack: np.ndarray, known: np.ndarray, t: np.ndarray, y: np.n
 CONTINUOUS_GAP_PX = 1.1
 
 
-def _chain_rule_gradients(frames: np.ndarray, known: np.ndarray, s: Sources, has: np.ndarray,
-                          vals: np.ndarray, max_gap: float = CONTINUOUS_GAP_PX) -> np.ndarray:
+def _chain_rule_gradients(frames: np.ndarray, known: np.ndarray, flat: np.ndarray, t: np.ndarray, y: np.ndarray,
+                          x: np.ndarray, vals: np.ndarray, max_gap: float = CONTINUOUS_GAP_PX) -> np.ndarray:
     """Replace sampled gradients by colour differences where both ends come from one frame.
 
     Sampling the source's gradient at each hole position assumes the mapping from hole to
@@ -107,13 +107,12 @@ def _chain_rule_gradients(frames: np.ndarray, known: np.ndarray, s: Sources, has
     within one frame are as independent of that frame's brightness as its gradients are.
     Measured on the watermark overlays and dev clips (``benchmarks/watermark.md``).
 
-    ``vals`` (N, 2C): sampled gx and gy at the ``has`` positions (in ``np.nonzero`` order);
-    returns a copy with the continuous pairs' differences in place.
+    ``flat``: sorted flat indices (into ``known``'s shape) of the traced hole positions;
+    ``t``, ``y``, ``x``: their sources; ``vals`` (N, 2C): the gx and gy sampled there.
+    Returns a copy of ``vals`` with the continuous pairs' differences in place.
     """
-    _, H, W = has.shape
+    _, H, W = known.shape
     C = vals.shape[1] // 2
-    flat = np.flatnonzero(has)
-    t, y, x = s.t.ravel()[flat], s.y.ravel()[flat], s.x.ravel()[flat]
     colour, weight = _bilinear_known(frames, known, t, y, x, return_weight=True)
     usable = weight > 0
     out = vals.copy()
@@ -210,12 +209,14 @@ def propagate_gradients(gx: np.ndarray, gy: np.ndarray, holes: np.ndarray, flow_
         s = trace_sources(holes, flow_bwd if from_past else flow_fwd, flow_fwd if from_past else flow_bwd,
                           from_past=from_past, consistency_px=consistency_px, max_trace_px=max_trace_px)
         has = s.t >= 0
-        vals = np.zeros((int(has.sum()), 2 * C), np.float32)
+        flat = np.flatnonzero(has)  # the np.nonzero order, as boolean indexing with ``has``
+        vals = np.zeros((flat.size, 2 * C), np.float32)
         if vals.size:
-            vals = np.concatenate([_bilinear_known(gx, known_x, s.t[has], s.y[has], s.x[has]),
-                                   _bilinear_known(gy, known_y, s.t[has], s.y[has], s.x[has])], axis=-1)
+            ts, ys, xs = s.t.ravel()[flat], s.y.ravel()[flat], s.x.ravel()[flat]
+            vals = np.concatenate([_bilinear_known(gx, known_x, ts, ys, xs),
+                                   _bilinear_known(gy, known_y, ts, ys, xs)], axis=-1)
             if frames is not None:
-                vals = _chain_rule_gradients(frames, known, s, has, vals)
+                vals = _chain_rule_gradients(frames, known, flat, ts, ys, xs, vals)
         cands.append((has, vals, s.err))
     out = np.concatenate([gx, gy], axis=-1)
     (has_p, vals_p, err_p), (has_f, vals_f, err_f) = cands
