@@ -68,6 +68,24 @@ def boxes_mask(boxes: list[Box], width: int, height: int) -> np.ndarray:
     return mask
 
 
+def mask_preview(frame: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """uint8 RGB frame (H, W, 3) beside a copy with ``mask`` (H, W) tinted red and outlined.
+
+    What a mask will remove, to check by eye before a bulk run: a mask PNG alone does not
+    show whether it covers the whole logo. Left half: the frame as it is; right half: the
+    masked pixels half red, with a 1 px red outline so a thin mask still shows.
+    """
+    import cv2
+
+    shown = frame.copy()
+    if mask.any():
+        red = np.array([255, 0, 0], np.float32)
+        shown[mask] = (0.5 * shown[mask] + 0.5 * red).astype(np.uint8)
+        contours, _ = cv2.findContours(mask.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
+        cv2.drawContours(shown, contours, -1, (255, 0, 0), 1)
+    return np.concatenate([frame, shown], axis=1)
+
+
 def _as_hole(img: np.ndarray) -> np.ndarray:
     return (img > 0) if img.ndim == 2 else (img > 0).any(axis=-1)
 

@@ -27,6 +27,22 @@ def write_clip(path: Path, frames: np.ndarray, fps: int = 25, codec: str = "ffv1
     return path
 
 
+def rotating_clip(image: np.ndarray, centre: tuple[float, float], degrees: float, n: int = 30,
+                  size: tuple[int, int] = (192, 256)) -> np.ndarray:
+    """A camera rolling ``degrees`` about ``centre`` (x, y in the output frame) over ``n``
+    frames, cropped 128 px in from the top left of ``image``: the scene barely moves near the
+    centre, as near a crane shot's rotation centre."""
+    import cv2
+
+    h, w = size
+    oy = ox = 128
+    frames = []
+    for i in range(n):
+        m = cv2.getRotationMatrix2D((centre[0] + ox, centre[1] + oy), degrees * i / (n - 1), 1.0)
+        frames.append(cv2.warpAffine(image, m, image.shape[1::-1], flags=cv2.INTER_LINEAR)[oy:oy + h, ox:ox + w])
+    return np.stack(frames)
+
+
 def cut_clip(n1: int, n2: int, size=(48, 64)) -> np.ndarray:
     """Two shots of different photos: a hard cut at frame ``n1``."""
     return np.concatenate([pan_frames(n1, 0, size, "astronaut"), pan_frames(n2, 1, size, "coffee")])

@@ -9,7 +9,7 @@ import skimage.data
 
 from isvi.cli import main
 from isvi.watermark_synth import overlay_watermark, pan_clip
-from tests.batch_clips import write_clip
+from tests.batch_clips import rotating_clip, write_clip
 
 
 
@@ -22,6 +22,11 @@ def clips(tmp_path_factory):
     write_clip(d / "marked.mkv", marked)
     write_clip(d / "clean.mkv", pan)
     write_clip(d / "still.mkv", np.repeat(marked[:1], 10, axis=0))
+    # rolled about the logo: a partial mask, refused for its clarity (see test_watermark)
+    ys, xs = np.nonzero(overlay)
+    rolled, _ = overlay_watermark(rotating_clip(skimage.data.astronaut(), (xs.mean(), ys.mean()), 12.0), "logo", 0,
+                                  alpha=0.45, colour=(255, 255, 255))
+    write_clip(d / "rolled.mkv", rolled)
     return d, overlay
 
 
@@ -75,3 +80,39 @@ def test_dense_motion_option_writes_mask(clips, capsys):
                  "--min-confidence", "0"]) == 0
     hole = cv2.imread(str(out), cv2.IMREAD_UNCHANGED) == 255
     assert (hole & overlay).sum() >= 0.95 * overlay.sum()
+
+
+def test_preview_shows_the_mask_on_a_frame(clips, capsys):
+    """``--preview``: the middle frame beside a copy tinted red exactly where the mask is."""
+    d, overlay = clips
+    out, preview = d / "p_mask.png", d / "preview.png"
+    assert main(["detect-watermark", str(d / "marked.mkv"), "-o", str(out), "--preview", str(preview)]) == 0
+    assert "wrote preview" in capsys.readouterr().out
+    hole = cv2.imread(str(out), cv2.IMREAD_UNCHANGED) == 255
+    image = cv2.cvtColor(cv2.imread(str(preview)), cv2.COLOR_BGR2RGB).astype(int)
+    h, w = overlay.shape
+    assert image.shape == (h, 2 * w, 3)
+    plain, shown = image[:, :w], image[:, w:]
+    redder = (shown[..., 0] - plain[..., 0]) - (shown[..., 1] - plain[..., 1])
+    assert (redder[hole] > 20).mean() > 0.95  # tinted inside the mask
+    assert (shown[~hole] == plain[~hole]).mean() > 0.97  # untouched outside it, but for the outline
+    assert not list(d.glob(".preview.png.*"))
+
+
+def test_preview_of_a_refused_mask_is_written_without_the_mask(clips, capsys):
+    """Refused for its clarity: no mask, but the preview shows the part that was found."""
+    d, overlay = clips
+    out, preview = d / "r_mask.png", d / "r_preview.png"
+    assert main(["detect-watermark", str(d / "rolled.mkv"), "-o", str(out), "--preview", str(preview)]) == 1
+    assert "no mask written" in capsys.readouterr().err
+    assert not out.exists()
+    image = cv2.imread(str(preview)).astype(int)
+    w = overlay.shape[1]
+    assert (image[:, w:][overlay] != image[:, :w][overlay]).any()
+
+
+def test_preview_must_be_png_before_any_work(clips, capsys):
+    d, _ = clips
+    assert main(["detect-watermark", str(d / "marked.mkv"), "-o", str(d / "m.png"), "--preview",
+                 str(d / "preview.jpg")]) == 2
+    assert "--preview" in capsys.readouterr().err

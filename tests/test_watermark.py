@@ -11,7 +11,7 @@ from isvi.watermark import (AUTO_MASK_MIN_CONFIDENCE, OverlayNotFound, Watermark
                             detect_watermark, sample_indices)
 from isvi.watermark_synth import overlay_watermark, pan_clip
 from isvi_models.errors import InputError
-from tests.batch_clips import write_clip
+from tests.batch_clips import rotating_clip, write_clip
 
 
 def near_fraction(mask: np.ndarray, overlay: np.ndarray, tol: float = 5.0) -> float:
@@ -127,20 +127,6 @@ def test_edges_discarded_around_the_mask_lower_the_confidence(astronaut_pan):
     with pytest.raises(OverlayNotFound, match="clarity") as refused:
         est.require(0.99)
     assert SHORTFALLS[weakest] in str(refused.value)
-
-
-def rotating_clip(image: np.ndarray, centre: tuple[float, float], degrees: float, n: int = 30,
-                  size: tuple[int, int] = (192, 256)) -> np.ndarray:
-    """A camera rolling ``degrees`` about ``centre`` (x, y in the output frame) over ``n``
-    frames, cropped 128 px in from the top left of ``image``: the scene barely moves near the
-    centre, as near a crane shot's rotation centre."""
-    h, w = size
-    oy = ox = 128
-    frames = []
-    for i in range(n):
-        m = cv2.getRotationMatrix2D((centre[0] + ox, centre[1] + oy), degrees * i / (n - 1), 1.0)
-        frames.append(cv2.warpAffine(image, m, image.shape[1::-1], flags=cv2.INTER_LINEAR)[oy:oy + h, ox:ox + w])
-    return np.stack(frames)
 
 
 def test_a_logo_where_the_camera_hardly_moved_the_scene_is_refused_not_half_masked():

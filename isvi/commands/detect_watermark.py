@@ -5,7 +5,8 @@ PNG (255 = hole) atomically. Exit codes: 0 written; 2 bad input (missing or unre
 file, inputs of different sizes, footage too static to tell); 1 no overlay found or a
 confidence below ``--min-confidence`` (nothing is written: an empty or doubtful mask
 would silently inpaint nothing or the wrong pixels; pass ``--min-confidence 0`` to write
-a doubtful one anyway).
+a doubtful one anyway). ``--preview PNG`` also writes a frame beside a copy with the mask
+tinted, to check by eye; for a refused mask too, which shows what was found.
 """
 
 from __future__ import annotations
@@ -35,6 +36,9 @@ def register(subparsers) -> None:
     p.add_argument("--min-confidence", type=float, default=AUTO_MASK_MIN_CONFIDENCE, metavar="X",
                    help="refuse to write a mask less confident than this, in [0, 1] "
                         f"(default {AUTO_MASK_MIN_CONFIDENCE}, as --mask auto)")
+    p.add_argument("--preview", type=Path, metavar="PNG",
+                   help="also write the middle frame of the first INPUT beside a copy with the mask tinted red, "
+                        "to check the mask by eye (written for a refused mask too, so you can see what was found)")
     p.set_defaults(func=run)
 
 
@@ -54,17 +58,22 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError(f"--margin: must be >= 0, got {args.margin}")
     if not 0.0 <= args.min_confidence <= 1.0:
         raise ConfigError(f"--min-confidence: must be in [0, 1], got {args.min_confidence}")
+    for option, out in (("--output", args.output), ("--preview", args.preview)):
+        if out is None:
+            continue
+        if out.suffix.lower() != ".png":
+            raise ConfigError(f"{option}: written as PNG, got {out.name}")
+        if not out.parent.exists():
+            raise InputError(out.parent, f"{option}: folder does not exist")
     out = args.output
-    if out.suffix.lower() != ".png":
-        raise ConfigError(f"--output: the mask is written as PNG, got {out.name}")
-    if not out.parent.exists():
-        raise InputError(out.parent, "output folder does not exist")
 
     est = detect_watermark(args.inputs, max_frames_per_video=args.max_frames, margin=args.margin,
                            motion_model=args.motion)
     print(f"confidence {est.confidence:.2f} (content moved: {est.motion:.0%}, edge contrast {est.contrast:.1f}x, "
           f"edges kept around the mask: {est.clarity:.0%}, "
           f"{est.frames_used} distinct of {est.frames_sampled} sampled frames, {est.videos} video(s))")
+    if args.preview is not None and est.found:
+        write_preview(args.inputs[0], est.mask, args.preview)
     try:
         est.require(args.min_confidence)
     except OverlayNotFound as exc:
@@ -80,3 +89,21 @@ def run(args: argparse.Namespace) -> int:
             raise InputError(out, "cannot write the mask")
     print(f"wrote {out}")
     return 0
+
+
+def write_preview(video: Path, mask, out: Path) -> None:
+    """The middle frame of ``video`` beside it with ``mask`` tinted (:func:`isvi.masks.mask_preview`), as PNG."""
+    import cv2
+
+    from isvi.masks import mask_preview
+    from isvi.video import VideoSource
+    from isvi_models.atomic import atomic_path
+    from isvi_models.errors import InputError
+
+    with VideoSource(video) as src:
+        middle = src.info.frames // 2
+        frame = src.read(middle, middle + 1)[0]
+    with atomic_path(out, ".png") as tmp:
+        if not cv2.imwrite(str(tmp), cv2.cvtColor(mask_preview(frame, mask), cv2.COLOR_RGB2BGR)):
+            raise InputError(out, "cannot write the preview")
+    print(f"wrote preview {out} (frame {middle} of {video})")
