@@ -42,6 +42,10 @@ class JobConfig(BaseModel):
     def report_prefix(self) -> str:
         return self.report or self.dest.rstrip("/") + "/isvi-report"
 
+    def mask_preview_for(self, name: str) -> str:
+        """Where the preview of the ``--mask auto`` mask of video ``name`` goes, beside the report."""
+        return f"{self.report_prefix}-masks/{PurePosixPath(name).as_posix()}.png"
+
     def output_for(self, name: str) -> str:
         """Destination of a video named ``name`` (relative): same name, ``.mkv`` for ffv1 if needed."""
         p = PurePosixPath(name)

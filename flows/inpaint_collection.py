@@ -3,6 +3,7 @@
     for each video:  probe -> per shot: decode -> per window: flow -> complete -> fill -> composite
                      -> encode (all shots, original audio)
     with --mask auto and a pool ("folder", "job"): one pooled detection per pool before its probes
+    with --mask auto: a preview PNG per video of its mask ('<report>-masks/<name>.png')
 
 Windows of a shot chain through their anchors; shots and videos run in parallel. Every stage
 reads and writes the per-video Zarr cache and skips work whose completion marker exists, so a
@@ -34,7 +35,7 @@ from tasks.stages import plan_shot
 
 GPU_STAGES = ("flow", "complete", "fill")
 REPORT_FIELDS = ("name", "status", "frames", "shots", "windows", "seconds", "computed_stages", "cached_stages",
-                 "error", "output")
+                 "error", "output", "mask_preview")
 
 
 def _gpu(job: JobConfig):
@@ -126,7 +127,7 @@ def inpaint_collection(job: JobConfig) -> list[dict]:
         out = job.output_for(item.name)
         rows[item.name] = {"name": item.name, "output": out, "status": "pending", "frames": 0, "shots": 0,
                            "windows": 0, "error": "", "stage_seconds": {}, "computed_stages": [],
-                           "cached_stages": 0, "seconds": 0.0}
+                           "cached_stages": 0, "seconds": 0.0, "mask_preview": ""}
         if exists(out) and not job.overwrite:
             rows[item.name]["status"] = "skipped"
             log.info("%s: %s exists, skipped (pass --overwrite to redo it)", item.name, out)
@@ -162,6 +163,7 @@ def inpaint_collection(job: JobConfig) -> list[dict]:
     if job.gpus <= 0:
         log.info("no GPUs advertised: GPU stages (%s) run on CPU workers", ", ".join(GPU_STAGES))
     per_video: dict[str, list] = {}
+    previews = {}  # --mask auto: a PNG per video to check its detected mask by eye
     for name, pf in probes.items():
         pf.wait()
         if not pf.state.is_completed():
@@ -169,6 +171,8 @@ def inpaint_collection(job: JobConfig) -> list[dict]:
             log.error("%s: failed: %s", name, rows[name]["error"])
             continue
         v = pf.result()
+        if v.mask == "auto":
+            previews[name] = T.mask_preview.submit(v, cfg, cache, job.mask_preview_for(name))
         futs, composites = [], []
         n_windows = 0
 
@@ -227,6 +231,12 @@ def inpaint_collection(job: JobConfig) -> list[dict]:
                    seconds=round(sum(secs.values()), 3))
         log.info("%s: done (%d frames, %d shots; %d stages computed, %d cached)", name, row["frames"],
                  row["shots"], len(row["computed_stages"]), row["cached_stages"])
+    for name, fut in previews.items():
+        fut.wait()
+        if fut.state.is_completed():
+            rows[name]["mask_preview"] = fut.result()
+        else:  # the video's result does not depend on its preview
+            log.warning("%s: no mask preview: %s", name, _error_of([fut]))
     out_rows = [rows[i.name] for i in items]
     write_report(out_rows, job.report_prefix)
     log.info("collection: %s in %.1f s", ", ".join(f"{sum(r['status'] == s for r in out_rows)} {s}"

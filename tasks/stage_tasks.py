@@ -37,6 +37,12 @@ def probe(item, output, cfg, cache, detect, threshold, min_shot_frames, mask_poo
                               min_shot_frames=min_shot_frames, mask_pool=mask_pool)
 
 
+@task(name="mask-preview", task_run_name="mask-preview-{v.name}", **RETRY)
+def mask_preview(v, cfg, cache, url):
+    """A PNG of one video's frame with its (auto) mask tinted, for the report's folder."""
+    return stages.write_mask_preview(v, cfg, cache, url)
+
+
 @task(name="decode", task_run_name="decode-{v.name}-shot{shot.index}", **RETRY)
 def decode(v, shot, cfg, cache):
     """Frames and dilated holes of one shot into the cache."""

@@ -23,7 +23,7 @@ from isvi.config import InpaintConfig
 from isvi_models.errors import ConfigError, InputError, IsviError, StageError
 from storage.keys import bytes_fingerprint, stage_fingerprint
 from storage.manifests import VideoItem, exists, localize, publish
-from storage.zarr_cache import StageKey, ZarrCache, is_local, local_path
+from storage.zarr_cache import StageKey, ZarrCache, get_fs, is_local, local_path, put_bytes
 from tasks.common import (VERSIONS, ShotSpec, StageRef, VideoRef, WindowSpec, chunk_frames, file_chunks,
                           run_stage, settings_for, stage_config)
 
@@ -211,6 +211,31 @@ def auto_mask_pools(items: list[VideoItem], cfg: InpaintConfig, how: str) -> lis
             folder = str(PurePosixPath(item.name).parent) if how == "folder" else ""
             pools.setdefault(folder, []).append(item)
     return list(pools.values())
+
+
+def write_mask_preview(v: VideoRef, cfg: InpaintConfig, cache: ZarrCache, url: str) -> str:
+    """Write the preview of the mask ``v`` is inpainted with (its middle frame beside a copy
+    with the mask tinted, :func:`isvi.masks.mask_preview`) as PNG to ``url``; returns ``url``.
+
+    For ``--mask auto``: a bulk job's detected masks can be checked by eye in the report's
+    folder, without opening the cache. Boxes given with the mask are part of it here too.
+    """
+    import cv2
+
+    from isvi.masks import mask_preview
+    from isvi.video import VideoSource
+
+    with VideoSource(v.local, folder_fps=cfg.fps_fraction) as src:
+        middle = src.info.frames // 2
+        frame = src.read(middle, middle + 1)[0]
+        masks = _open_masks(v.mask, v.boxes, src.info, cache=cache, video_id=v.video_id, local=v.local,
+                            mask_pool=v.mask_pool)
+        hole = masks.read(middle, middle + 1)[0]
+    ok, png = cv2.imencode(".png", cv2.cvtColor(mask_preview(frame, hole), cv2.COLOR_RGB2BGR))
+    if not ok:
+        raise StageError(f"{v.name}: cannot encode the mask preview")
+    put_bytes(*get_fs(url), png.tobytes())
+    return url
 
 
 @dataclass(frozen=True)

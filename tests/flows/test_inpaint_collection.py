@@ -173,3 +173,12 @@ def test_auto_masks_pooled_per_folder(prefect_api, tmp_path):
     # Nothing ever uncovers a logo on a static shot, so this is spatial fill: less than half the error in all.
     after, before = np.mean(errors, axis=0)
     assert after < before / 2
+    # A preview per video of the mask it was inpainted with, beside the report; none for the failed one.
+    assert rows["solo/s.mkv"]["mask_preview"] == ""
+    for k in range(7):
+        preview = Path(rows[f"chan/v{k}.mkv"]["mask_preview"])
+        assert preview == dest / "isvi-report-masks" / "chan" / f"v{k}.mkv.png"
+        image = cv2.cvtColor(cv2.imread(str(preview)), cv2.COLOR_BGR2RGB).astype(int)
+        w = footprint.shape[1]
+        tinted = (image[:, w:, 0] - image[:, :w, 0]) - (image[:, w:, 1] - image[:, :w, 1]) > 20
+        assert tinted[footprint].mean() > 0.9 and near_logo[tinted].mean() > 0.9
