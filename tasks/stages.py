@@ -105,12 +105,19 @@ def _cached_mask(cache: ZarrCache, key: StageKey) -> np.ndarray:
     return np.asarray(cache.read(key, ["mask"])[0]["mask"][0], bool)
 
 
+def _automask_key(owner: str, group: str) -> StageKey:
+    """Where a detected auto mask lives: ``owner`` a video id (group "video") or a pool id ("pool")."""
+    from isvi.watermark import AUTO_MASK_MIN_CONFIDENCE
+
+    conf = {"min_confidence": AUTO_MASK_MIN_CONFIDENCE}
+    return StageKey(owner, group, "automask", "", stage_fingerprint("automask", VERSIONS["automask"], conf, [owner]))
+
+
 def _auto_mask(cache: ZarrCache, video_id: str, local: str) -> np.ndarray:
     """The detected static-overlay mask of one video, cached like any stage output."""
-    from isvi.watermark import AUTO_MASK_MIN_CONFIDENCE, detect_auto_mask
+    from isvi.watermark import detect_auto_mask
 
-    key = StageKey(video_id, "video", "automask", "",
-                   stage_fingerprint("automask", 1, {"min_confidence": AUTO_MASK_MIN_CONFIDENCE}, [video_id]))
+    key = _automask_key(video_id, "video")
     if cache.is_complete(key):
         return _cached_mask(cache, key)
     mask = detect_auto_mask(local)
@@ -120,10 +127,7 @@ def _auto_mask(cache: ZarrCache, video_id: str, local: str) -> np.ndarray:
 
 def pool_mask_key(pool: str) -> StageKey:
     """Where the auto mask shared by a pool of videos lives (``pool``: :func:`detect_pool_masks`' id)."""
-    from isvi.watermark import AUTO_MASK_MIN_CONFIDENCE
-
-    return StageKey(pool, "pool", "automask", "",
-                    stage_fingerprint("automask", 1, {"min_confidence": AUTO_MASK_MIN_CONFIDENCE}, [pool]))
+    return _automask_key(pool, "pool")
 
 
 def _pooled_mask(cache: ZarrCache, pool: str, local: str) -> np.ndarray:
