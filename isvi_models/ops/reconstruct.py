@@ -2,9 +2,7 @@
 
 Propagation leaves some positions without a source when no frame ever shows them (a
 static logo over a static shot). As in ISVI, the frame with the most such positions
-becomes a key frame (of frames tied for the most, the one whose surroundings of the hole
-look most like the shot's usual: ``choose_key_frame``): its colours are solved from the
-gradients it does have, the rest is
+becomes a key frame: its colours are solved from the gradients it does have, the rest is
 filled spatially, the frame becomes fully known, and propagation runs again so the other
 frames borrow the key frame's content. This repeats until every position has a source.
 """
@@ -18,7 +16,6 @@ import numpy as np
 
 from isvi_models.interfaces import GradientRefiner
 from isvi_models.ops.gradients import gradient_hole, image_gradients
-from isvi_models.ops.masks import dilate_holes
 from isvi_models.ops.poisson import poisson_solve
 from isvi_models.ops.propagation import propagate_gradients
 from isvi_models.ops.spatial import spatial_fill
@@ -33,40 +30,6 @@ def fill_key_frame(frame: np.ndarray, hole: np.ndarray, gx: np.ndarray, gy: np.n
     if rest.any():
         out = spatial_fill(np.clip(out, 0, 1), rest, method)
     return np.clip(out, 0.0, 1.0)
-
-
-# Frames whose count of unreachable positions is within this share of the largest are all
-# candidates for the next key frame; KEY_FRAME_BAND_PX is the ring around the missing
-# region whose colours decide between them (choose_key_frame).
-KEY_FRAME_TIE = 0.95
-KEY_FRAME_BAND_PX = 16
-
-
-def choose_key_frame(frames: np.ndarray, holes: np.ndarray, missing: np.ndarray) -> int:
-    """The next key frame: one with (nearly) the most positions no frame reaches, and of
-    those the one whose surroundings of the missing region look most like the shot's usual.
-
-    ISVI takes the frame with the most missing positions. Under a static camera and a
-    static logo every frame misses the same positions, so that was simply the first frame,
-    and a passer-by next to the hole there was continued into the fill and propagated into
-    every frame. Among the candidates, the frame closest to the per-pixel temporal median
-    in a ring of ``KEY_FRAME_BAND_PX`` around the missing region (pixels known in every
-    frame) shows the background the fill should continue. Measured: the static-camera dev
-    clip with the 9 watermark overlays' footprints as masks, mean in-overlay PSNR 22.98 ->
-    23.21 dB, every overlay but one up (wins over Telea 5 -> 6 of 9); the dev set's own holes
-    city_pan_logo 13.78 -> 14.72, bikes_street_blob 22.18 -> 22.12, the others unchanged; the
-    25 single-clip watermark masks on moving clips mean +0.01 dB (-0.26 to +0.56).
-    """
-    counts = missing.sum(axis=(1, 2))
-    candidates = np.nonzero(counts >= KEY_FRAME_TIE * counts.max())[0]
-    if candidates.size == 1:
-        return int(candidates[0])
-    band = dilate_holes(missing.any(axis=0)[None], KEY_FRAME_BAND_PX)[0] & ~holes.any(axis=0)
-    if band.sum() < 10:  # the hole fills the frame: nothing to compare
-        return int(candidates[0])
-    ring = frames[:, band]  # (T, N, C)
-    usual = np.median(ring, axis=0)
-    return int(candidates[np.argmin(np.abs(ring[candidates] - usual).mean(axis=(1, 2)))])
 
 
 def fill_holes(frames: np.ndarray, holes: np.ndarray, flow_fwd: np.ndarray, flow_bwd: np.ndarray, *,
@@ -95,7 +58,7 @@ def fill_holes(frames: np.ndarray, holes: np.ndarray, flow_fwd: np.ndarray, flow
                 frames[t] = fill_key_frame(frames[t], holes[t], gxf[t], gyf[t], missing[t], spatial_method)
                 holes[t] = False
             break
-        key = choose_key_frame(frames, holes, missing)
+        key = int(np.argmax(missing.sum(axis=(1, 2))))
         frames[key] = fill_key_frame(frames[key], holes[key], gxf[key], gyf[key], missing[key], spatial_method)
         holes[key] = False
         ghole[key] = False
