@@ -130,6 +130,9 @@ def inpaint_collection(job: JobConfig) -> list[dict]:
                            "cached_stages": 0, "seconds": 0.0, "mask_preview": ""}
         if exists(out) and not job.overwrite:
             rows[item.name]["status"] = "skipped"
+            preview = job.mask_preview_for(item.name)
+            if S.mask_of(item, cfg)[0] == "auto" and exists(preview):  # from the run that made it
+                rows[item.name]["mask_preview"] = preview
             log.info("%s: %s exists, skipped (pass --overwrite to redo it)", item.name, out)
             continue
         todo.append(item)

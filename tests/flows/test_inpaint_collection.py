@@ -182,3 +182,8 @@ def test_auto_masks_pooled_per_folder(prefect_api, tmp_path):
         w = footprint.shape[1]
         tinted = (image[:, w:, 0] - image[:, :w, 0]) - (image[:, w:, 1] - image[:, :w, 1]) > 20
         assert tinted[footprint].mean() > 0.9 and near_logo[tinted].mean() > 0.9
+    # A re-run skips the finished videos; their rows still point at the previews.
+    assert main(["batch", str(src), "-o", str(dest), *auto]) == 1
+    again = {r["name"]: r for r in json.loads((dest / "isvi-report.json").read_text())["videos"]}
+    assert {n: (r["status"], r["mask_preview"]) for n, r in again.items() if n.startswith("chan/")} == {
+        n: ("skipped", r["mask_preview"]) for n, r in rows.items() if n.startswith("chan/")}
