@@ -20,10 +20,9 @@ from storage.zarr_cache import StageKey, ZarrCache
 log = logging.getLogger("isvi.batch")
 
 
-# Stage code versions: bump one when its output changes for the same inputs.
-# Bumped when a stage's output changes for the same inputs, so caches of older versions are
-# recomputed, not mixed in: fill 2 (chain-rule gradients), automask 2 (the clarity term counts
-# explained-away edges: a mask cached as accepted may now be refused).
+# Stage code versions: bump one when its output changes for the same inputs, so caches of
+# older versions are recomputed, not mixed in. fill 2: chain-rule gradients; automask 2: the
+# clarity term counts explained-away edges (a mask cached as accepted may now be refused).
 VERSIONS = {"probe": 1, "automask": 2, "decode": 1, "flow": 1, "complete": 1, "fill": 2, "composite": 1, "encode": 1}
 
 # The configuration fields each stage reads (window geometry enters through the window itself).
