@@ -127,6 +127,9 @@ def main(argv=None) -> int:
             idx = sample_indices(src.info.frames, args.max_frames)
             return np.stack([src.read(i, i + 1)[0] for i in idx])
 
+    def compress(frames: np.ndarray) -> np.ndarray:
+        return frames if args.crf is None else h264_roundtrip(frames, args.crf)
+
     import cv2
 
     partners = [c for c in args.pool_with.split(",") if c]
@@ -141,7 +144,6 @@ def main(argv=None) -> int:
                   for c, fr in partner_frames.items() if c != clip.name}
         for kind in KINDS:
             for seed in args.seeds:
-                compress = (lambda x: h264_roundtrip(x, args.crf)) if args.crf is not None else (lambda x: x)
                 marked, overlay = overlay_watermark(frames, kind, seed)
                 marked = compress(marked)
                 t0 = time.perf_counter()

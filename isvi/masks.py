@@ -68,8 +68,8 @@ def boxes_mask(boxes: list[Box], width: int, height: int) -> np.ndarray:
     return mask
 
 
-def mask_preview(frame: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """uint8 RGB frame (H, W, 3) beside a copy with ``mask`` (H, W) tinted red and outlined.
+def mask_preview_png(frame: np.ndarray, mask: np.ndarray) -> bytes:
+    """PNG of a uint8 RGB frame (H, W, 3) beside a copy with ``mask`` (H, W) tinted red and outlined.
 
     What a mask will remove, to check by eye before a bulk run: a mask PNG alone does not
     show whether it covers the whole logo. Left half: the frame as it is; right half: the
@@ -83,7 +83,10 @@ def mask_preview(frame: np.ndarray, mask: np.ndarray) -> np.ndarray:
         shown[mask] = (0.5 * shown[mask] + 0.5 * red).astype(np.uint8)
         contours, _ = cv2.findContours(mask.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
         cv2.drawContours(shown, contours, -1, (255, 0, 0), 1)
-    return np.concatenate([frame, shown], axis=1)
+    ok, png = cv2.imencode(".png", cv2.cvtColor(np.concatenate([frame, shown], axis=1), cv2.COLOR_RGB2BGR))
+    if not ok:
+        raise ValueError("cannot encode the mask preview as PNG")
+    return png.tobytes()
 
 
 def _as_hole(img: np.ndarray) -> np.ndarray:

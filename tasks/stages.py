@@ -219,14 +219,12 @@ def auto_mask_pools(items: list[VideoItem], cfg: InpaintConfig, how: str) -> lis
 
 def write_mask_preview(v: VideoRef, cfg: InpaintConfig, cache: ZarrCache, url: str) -> str:
     """Write the preview of the mask ``v`` is inpainted with (its middle frame beside a copy
-    with the mask tinted, :func:`isvi.masks.mask_preview`) as PNG to ``url``; returns ``url``.
+    with the mask tinted, :func:`isvi.masks.mask_preview_png`) as PNG to ``url``; returns ``url``.
 
     For ``--mask auto``: a bulk job's detected masks can be checked by eye in the report's
     folder, without opening the cache. Boxes given with the mask are part of it here too.
     """
-    import cv2
-
-    from isvi.masks import mask_preview
+    from isvi.masks import mask_preview_png
     from isvi.video import VideoSource
 
     with VideoSource(v.local, folder_fps=cfg.fps_fraction) as src:
@@ -235,10 +233,7 @@ def write_mask_preview(v: VideoRef, cfg: InpaintConfig, cache: ZarrCache, url: s
         masks = _open_masks(v.mask, v.boxes, src.info, cache=cache, video_id=v.video_id, local=v.local,
                             mask_pool=v.mask_pool)
         hole = masks.read(middle, middle + 1)[0]
-    ok, png = cv2.imencode(".png", cv2.cvtColor(mask_preview(frame, hole), cv2.COLOR_RGB2BGR))
-    if not ok:
-        raise StageError(f"{v.name}: cannot encode the mask preview")
-    put_bytes(*get_fs(url), png.tobytes())
+    put_bytes(*get_fs(url), mask_preview_png(frame, hole))
     return url
 
 

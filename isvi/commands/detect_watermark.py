@@ -92,18 +92,17 @@ def run(args: argparse.Namespace) -> int:
 
 
 def write_preview(video: Path, mask, out: Path) -> None:
-    """The middle frame of ``video`` beside it with ``mask`` tinted (:func:`isvi.masks.mask_preview`), as PNG."""
-    import cv2
-
-    from isvi.masks import mask_preview
+    """The middle frame of ``video`` beside it with ``mask`` tinted (:func:`isvi.masks.mask_preview_png`)."""
+    from isvi.masks import mask_preview_png
     from isvi.video import VideoSource
-    from isvi_models.atomic import atomic_path
+    from isvi_models.atomic import write_bytes
     from isvi_models.errors import InputError
 
     with VideoSource(video) as src:
         middle = src.info.frames // 2
         frame = src.read(middle, middle + 1)[0]
-    with atomic_path(out, ".png") as tmp:
-        if not cv2.imwrite(str(tmp), cv2.cvtColor(mask_preview(frame, mask), cv2.COLOR_RGB2BGR)):
-            raise InputError(out, "cannot write the preview")
+    try:
+        write_bytes(out, mask_preview_png(frame, mask))
+    except OSError as exc:
+        raise InputError(out, f"cannot write the preview ({exc.strerror or exc})") from None
     print(f"wrote preview {out} (frame {middle} of {video})")
