@@ -24,6 +24,12 @@ clip before the overlay (the issue's "above Telea inside it").
 detects on the decoded frames, as a real upload is compressed after its logo was burnt in;
 the clean frames the inpainting is scored against are left as they were.
 
+``--shown SHARE:CLEAN ...`` burns the overlay into only ``SHARE`` of the sampled frames, the
+others left clean at the ``start``, the ``end`` or in the ``middle`` of the clip (a logo
+that arrives late, leaves early or drops out for a break), once per spec given; the mask is scored on the
+overlay's footprint as usual, and the JSON rows record ``frames_showing`` (distinct frames
+the detector saw the overlay in). ``--inpaint`` then scores every frame, clean ones included.
+
 ``--pool-with A,B`` pools every clip with other dev clips, as ``isvi detect-watermark
 clip.mp4 a.mp4 b.mp4`` pools videos of one source: A and B are resized to the clip's size
 (INTER_AREA, aspect not kept), get the same overlay at the same place, and their sampled
@@ -31,6 +37,8 @@ frames join the clip's in one estimate (``isvi.watermark.detect_watermark`` does
 from files); the mask is scored on the clip's overlay. A clip is never pooled with itself.
 
     .venv/bin/python benchmarks/bench_watermark.py [--devset DIR] [--seeds 0 1] [--motion dense --out F] [--crf 23]
+    .venv/bin/python benchmarks/bench_watermark.py --seeds 0 1 2 --clips bikes_pan_square bikes_street_blob \
+        --shown 0.8:end 0.7:end 0.7:start 0.6:middle --out benchmarks/results/watermark_shown.json
     .venv/bin/python benchmarks/bench_watermark.py --seeds 0 1 2 --inpaint --out benchmarks/results/watermark_pooled.json \
         --pool-with city_pan_logo,vtest_static_blob,bikes_street_blob,bikes_pan_square
 """
@@ -38,6 +46,7 @@ from files); the mask is scored on the clip's overlay. A clip is never pooled wi
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import sys
 import time
@@ -91,6 +100,24 @@ def inpaint_scores(marked: np.ndarray, clean: np.ndarray, mask: np.ndarray, over
             "inpaint_seconds": isvi_s}
 
 
+def shown_in(n: int, spec: str) -> np.ndarray:
+    """Bool per frame: which of ``n`` frames get the overlay under ``--shown SHARE:CLEAN``."""
+    share, _, clean = spec.partition(":")
+    k = int(round(float(share) * n))
+    if not 0 < k <= n or clean not in ("start", "end", "middle"):
+        raise SystemExit(f"--shown: expected SHARE:start|end|middle with 0 < SHARE <= 1, got {spec!r}")
+    on = np.zeros(n, bool)
+    if clean == "end":
+        on[:k] = True
+    elif clean == "start":
+        on[n - k:] = True
+    else:
+        a = (n - k) // 2
+        on[:] = True
+        on[a:a + n - k] = False
+    return on
+
+
 def h264_roundtrip(frames: np.ndarray, crf: int) -> np.ndarray:
     """``frames`` (uint8 RGB) encoded as H.264 at ``crf`` and decoded again."""
     import tempfile
@@ -119,6 +146,9 @@ def main(argv=None) -> int:
                     help="dev clips to pool with each clip, as videos of the same source (see above)")
     ap.add_argument("--inpaint", action="store_true", help="also inpaint on the detected mask: isvi vs Telea")
     ap.add_argument("--crf", type=int, default=None, help="H.264-compress the watermarked clips at this CRF first")
+    ap.add_argument("--shown", nargs="+", default=[None], metavar="SHARE:CLEAN",
+                    help="overlay on only SHARE of the frames, the clean ones at the start, end or middle; "
+                         "one run per spec")
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "watermark.json")
     args = ap.parse_args(argv)
 
@@ -130,46 +160,52 @@ def main(argv=None) -> int:
     def compress(frames: np.ndarray) -> np.ndarray:
         return frames if args.crf is None else h264_roundtrip(frames, args.crf)
 
+    def burn(frames: np.ndarray, kind: str, seed: int, shown: str | None) -> tuple[np.ndarray, np.ndarray]:
+        marked, overlay = overlay_watermark(frames, kind, seed)
+        if shown:
+            marked = np.where(shown_in(len(frames), shown)[:, None, None, None], marked, frames)
+        return compress(marked), overlay
+
     import cv2
 
     partners = [c for c in args.pool_with.split(",") if c]
     partner_frames = {c: sampled(args.devset / c) for c in partners}
     rows = []
     clips = sorted(p.parent for p in args.devset.glob("*/gt.mp4") if args.clips is None or p.parent.name in args.clips)
-    print(f"{'clip':20s} {'kind':9s} {'seed':>4s} {'IoU':>6s} {'cover':>6s} {'near5':>6s} {'conf':>5s} {'sec':>5s}")
+    print(f"{'clip':20s} {'kind':16s} {'seed':>4s} {'IoU':>6s} {'cover':>6s} {'near5':>6s} {'conf':>5s} {'sec':>5s}")
     for clip in clips:
         frames = sampled(clip)
         h, w = frames.shape[1:3]
         others = {c: np.stack([cv2.resize(f, (w, h), interpolation=cv2.INTER_AREA) for f in fr])
                   for c, fr in partner_frames.items() if c != clip.name}
         for kind in KINDS:
-            for seed in args.seeds:
-                marked, overlay = overlay_watermark(frames, kind, seed)
-                marked = compress(marked)
+            for seed, shown in itertools.product(args.seeds, args.shown):
+                marked, overlay = burn(frames, kind, seed, shown)
+                label = f"{kind} {shown}" if shown else kind
                 t0 = time.perf_counter()
                 row = {"clip": clip.name, "kind": kind, "seed": seed, "frames": len(frames), "motion_model": args.motion,
-                       "crf": args.crf}
+                       "crf": args.crf, "shown": shown}
                 try:
                     if others:
                         row["pooled_with"] = sorted(others)
-                        videos = [(clip.name, marked)] + [(c, compress(overlay_watermark(o, kind, seed)[0]))
-                                                          for c, o in others.items()]
+                        videos = [(clip.name, marked)] + [(c, burn(o, kind, seed, shown)[0]) for c, o in others.items()]
                         est = detect_pooled_overlay(videos, motion_model=args.motion)
                     else:
                         est = detect_static_overlay(marked, sources=[clip.name], motion_model=args.motion)
                 except InputError as exc:
                     row.update(refused=str(exc), seconds=time.perf_counter() - t0)
-                    print(f"{clip.name:20s} {kind:9s} {seed:4d}  refused: {exc.problem[:70]}")
+                    print(f"{clip.name:20s} {label:16s} {seed:4d}  refused: {exc.problem[:70]}")
                     rows.append(row)
                     continue
                 row.update(score(est.mask, overlay), confidence=est.confidence, motion=est.motion,
-                           contrast=est.contrast, seconds=time.perf_counter() - t0, frames_used=est.frames_used)
+                           contrast=est.contrast, seconds=time.perf_counter() - t0, frames_used=est.frames_used,
+                           frames_showing=est.frames_showing)
                 rows.append(row)
                 extra = ""
                 if args.inpaint and est.found:
                     row.update(inpaint_scores(marked, frames, est.mask, overlay))
                     extra = f"  PSNR in overlay: isvi {row['psnr_isvi']:.2f}, telea {row['psnr_telea']:.2f}"
-                print(f"{clip.name:20s} {kind:9s} {seed:4d} {row['iou']:6.3f} {row['coverage']:6.3f} "
+                print(f"{clip.name:20s} {label:16s} {seed:4d} {row['iou']:6.3f} {row['coverage']:6.3f} "
                       f"{row['near']:6.3f} {row['confidence']:5.2f} {row['seconds']:5.2f}{extra}")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(rows, indent=1) + "\n")

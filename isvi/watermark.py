@@ -72,6 +72,19 @@ magnitude). From that persistent-edge map:
    persistent edges all run in one direction (what is left of a straight scene edge along
    the motion; logos and letters have edges in every direction). Finally a safety margin of
    ``margin`` px (inpainting needs the whole anti-aliased fringe, not most of it).
+8. **Presence.** A logo that arrives late, leaves early or drops out for a break is in
+   only part of the frames. The median keeps it weakened (where the content under it is
+   busy it falls below the threshold) and the drift test reads an overlay missing from
+   one of the thirds it compares as an edge that moved: such overlays came out partial or
+   not at all. So each kept frame is then tested for the first estimate's candidate edges
+   (strong and persistent, before the drift test): the share of them where the frame's
+   gradient is the median's, give or take half (:meth:`_Evidence.showing`). Frames under
+   half the 75th percentile of that share do not show the overlay (it is absent, or
+   invisible over content of its own colour). When some frames do not and at least
+   ``MIN_FRAMES_SHOWING`` do, the whole estimate is made again from those alone and the
+   more confident of the two is kept; ``frames_showing`` reports how many showed it. The
+   mask is the same for every frame, so frames without the overlay get the hole filled
+   too (``benchmarks/watermark.md``, "Overlays present in part of the video").
 
 The gradients are those of luma or chroma (Y, Cr, Cb), whichever is strongest per pixel, so
 an overlay whose colour differs from the content only in hue (a cyan box over a sky of the
@@ -105,7 +118,7 @@ import logging
 import os
 import warnings
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -117,6 +130,7 @@ log = logging.getLogger("isvi.watermark")
 
 
 MOTION_MODELS = ("homography", "dense")
+MIN_FRAMES_SHOWING = 6  # fewer frames showing an overlay are too few for a second estimate
 
 
 class OverlayNotFound(IsviError):
@@ -147,6 +161,9 @@ class WatermarkEstimate:
     persistent_edges: np.ndarray = field(repr=False)
     # The confidence's three ramped terms (it is their product), so a refusal can name the weakest.
     terms: dict[str, float] = field(default_factory=dict)
+    # Distinct frames that showed the overlay's candidate edges (module docstring, step 8);
+    # frames_used when all did.
+    frames_showing: int = 0
 
     @property
     def found(self) -> bool:
@@ -535,6 +552,27 @@ class _Evidence:
         lx, ly, _ = _temporal_stats([self.gx[k] for k in late], [self.gy[k] for k in late])
         return _unshifted(_edge_texture(ex, ey, sigma), _edge_texture(lx, ly, sigma), max_drift, window)
 
+    def subset(self, frames: Sequence[int]) -> "_Evidence":
+        """The same evidence restricted to the kept frames ``frames`` (in their order)."""
+        out = _Evidence(self.max_side, self.dedupe_level)
+        out.full_shape, out.scale, out.sampled = self.full_shape, self.scale, self.sampled
+        for name in ("gx", "gy", "thumbs", "greys", "video"):
+            setattr(out, name, [getattr(self, name)[k] for k in frames])
+        return out
+
+    def showing(self, tx: np.ndarray, ty: np.ndarray, where: np.ndarray) -> np.ndarray:
+        """Per kept frame, the fraction of the pixels ``where`` whose gradient is the
+        template ``(tx, ty)`` there, give or take half (its projection on the template is
+        0.5-1.5 times the template's length): near 0 in a frame without the overlay, whose
+        scene gradients point anywhere (module docstring, step 8)."""
+        tx, ty = tx[where], ty[where]
+        t2 = tx * tx + ty * ty + 1e-3
+        out = np.zeros(len(self.gx))
+        for k, (gx, gy) in enumerate(zip(self.gx, self.gy)):
+            p = (gx[where] * tx + gy[where] * ty) / t2
+            out[k] = ((p > 0.5) & (p < 1.5)).mean() if p.size else 0.0
+        return out
+
     def maps(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """``(mx, my, E, M)``: median gradients, their magnitude, and the mean magnitude."""
         mx, my, mean_mag = _temporal_stats(self.gx, self.gy)
@@ -671,7 +709,7 @@ def detect_static_overlay(frames, *, margin: int = 3, analysis_max_side: int = A
                           min_flow: float = 1.5, flow_max_side: int = 640, cut_level: float = 20.0,
                           max_drift: int = 6, drift_window: int = 15, ambiguity_reach: float = 0.05,
                           sources: Sequence[object] = (),
-                          _evidence: _Evidence | None = None) -> WatermarkEstimate:
+                          _evidence: _Evidence | None = None, _presence: bool = True) -> WatermarkEstimate:
     """Mask of the static overlay in ``frames``: an array (n, H, W, 3) uint8 RGB or (n, H, W)
     grey, or an iterable of frames or batches (consumed once; pass ~30-100 frames spread
     over the footage). See the module docstring for the method and the parameters' roles.
@@ -679,6 +717,8 @@ def detect_static_overlay(frames, *, margin: int = 3, analysis_max_side: int = A
     Raises :class:`InputError` (naming ``sources``) when fewer than 3 distinct frames remain
     or the content moved too little to tell an overlay from the scene.
     """
+    # The parameters, for the second estimate (step 8, at the end): keep this line first.
+    options = {k: v for k, v in locals().items() if k not in ("frames", "_evidence", "_presence")}
     import cv2
 
     if motion_model not in MOTION_MODELS:
@@ -696,6 +736,7 @@ def detect_static_overlay(frames, *, margin: int = 3, analysis_max_side: int = A
         raise InputError(what, too_static + f"only {n} of {ev.sampled} sampled frames differ visibly" + hint)
 
     mx, my, E_img, M = ev.maps()
+    raw_x, raw_y = mx, my
     h, w = E_img.shape
     could_tell = np.ones((h, w), bool)
     # Where the camera barely moved the scene across a persistent image edge, the scene
@@ -792,9 +833,28 @@ def detect_static_overlay(frames, *, margin: int = 3, analysis_max_side: int = A
     log.info("overlay: %d component(s), %.2f%% of the frame, confidence %.2f (motion %.0f%%, contrast %.1fx, "
              "clarity %.0f%%, %d/%d frames)", components, 100 * region.mean(), confidence, 100 * motion, contrast,
              100 * clarity, n, ev.sampled)
-    return WatermarkEstimate(mask=region, confidence=float(confidence), frames_sampled=ev.sampled, frames_used=n,
-                             videos=max(1, len(sources)), motion=motion, contrast=contrast, clarity=clarity,
-                             threshold=threshold, components=components, persistent_edges=E, terms=terms)
+    estimate = WatermarkEstimate(mask=region, confidence=float(confidence), frames_sampled=ev.sampled,
+                                 frames_used=n, videos=max(1, len(sources)), motion=motion, contrast=contrast,
+                                 clarity=clarity, threshold=threshold, components=components, persistent_edges=E,
+                                 terms=terms, frames_showing=n)
+    if not _presence:
+        return estimate
+
+    # Presence (step 8): which frames show the candidate edges (strong and persistent,
+    # before the drift test)? Where some clearly do not, estimate again from those that do.
+    seen = ev.showing(raw_x, raw_y, (E >= threshold) & persistent)
+    showing = np.nonzero(seen >= 0.5 * np.percentile(seen, 75))[0]
+    if len(showing) == n or len(showing) < MIN_FRAMES_SHOWING:
+        return estimate
+    try:
+        second = detect_static_overlay(None, **options, _evidence=ev.subset(showing), _presence=False)
+    except InputError:
+        second = None
+    log.info("overlay: %d of %d distinct frames show its candidate edges; estimated again from those: %s",
+             len(showing), n, f"confidence {second.confidence:.2f}" if second else "too static")
+    if second is not None and second.confidence > estimate.confidence:
+        return replace(second, frames_used=n, frames_showing=len(showing))
+    return replace(estimate, frames_showing=len(showing))
 
 
 def sample_indices(total: int, count: int) -> list[int]:

@@ -154,6 +154,40 @@ def test_a_logo_where_the_camera_hardly_moved_the_scene_is_refused_not_half_mask
     assert SHORTFALLS["clarity"] in str(refused.value)
 
 
+def shown_on(frames: np.ndarray, marked: np.ndarray, clean: str, count: int) -> np.ndarray:
+    """``marked`` on all but ``count`` frames, which stay clean at the clip's start, end or middle."""
+    n = len(frames)
+    on = np.ones(n, bool)
+    start = {"start": 0, "end": n - count, "middle": (n - count) // 2}[clean]
+    on[start:start + count] = False
+    return np.where(on[:, None, None, None], marked, frames)
+
+
+@pytest.mark.parametrize("pan,kind,clean", [("chelsea", "logo", "end"), ("chelsea", "text", "start"),
+                                            ("chelsea", "timestamp", "end"), ("astronaut", "logo", "start")])
+def test_an_overlay_on_part_of_the_frames_is_found_whole(request, pan, kind, clean):
+    """A logo that arrives late or leaves early, on 21 of 30 frames: the drift test read it
+    as gone from one third and nothing (or 10%) was found; estimated again from the frames
+    that show it, it is found whole and confidently."""
+    frames = request.getfixturevalue(f"{pan}_pan")
+    marked, overlay = overlay_watermark(frames, kind, 0, alpha=0.45, colour=(255, 255, 255))
+    est = detect_static_overlay(shown_on(frames, marked, clean, 9))
+    assert coverage(est.mask, overlay) >= 0.95
+    assert near_fraction(est.mask, overlay) >= 0.80
+    assert est.confidence >= AUTO_MASK_MIN_CONFIDENCE
+    assert est.frames_showing <= 21 < est.frames_used
+
+
+def test_an_overlay_on_part_of_the_frames_found_partly_is_refused(astronaut_pan):
+    """The timestamp box on 21 of 30 frames comes out partial (its outline fades into the
+    busy photograph): refused, not accepted half-masked."""
+    marked, overlay = overlay_watermark(astronaut_pan, "timestamp", 0, alpha=0.45, colour=(255, 255, 255))
+    est = detect_static_overlay(shown_on(astronaut_pan, marked, "end", 9))
+    assert coverage(est.mask, overlay) < 0.95
+    with pytest.raises(OverlayNotFound):
+        est.require(AUTO_MASK_MIN_CONFIDENCE)
+
+
 @pytest.mark.parametrize("weak", ["motion", "contrast", "clarity"])
 def test_a_refusal_says_which_confidence_terms_fell_short(weak):
     """The weakest term is named, and terms that cost little (here 0.9) are not."""

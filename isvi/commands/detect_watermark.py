@@ -72,6 +72,9 @@ def run(args: argparse.Namespace) -> int:
     print(f"confidence {est.confidence:.2f} (content moved: {est.motion:.0%}, edge contrast {est.contrast:.1f}x, "
           f"edges kept around the mask: {est.clarity:.0%}, "
           f"{est.frames_used} distinct of {est.frames_sampled} sampled frames, {est.videos} video(s))")
+    if est.found and est.frames_showing < est.frames_used:
+        print(f"the overlay's edges show in {est.frames_showing} of the {est.frames_used} distinct frames; "
+              "the mask is applied to every frame")
     if args.preview is not None and est.found:
         write_preview(args.inputs[0], est.mask, args.preview)
     try:
