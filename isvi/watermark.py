@@ -81,8 +81,11 @@ magnitude). From that persistent-edge map:
    gradient is the median's, give or take half (:meth:`_Evidence.showing`). Frames under
    half the 75th percentile of that share do not show the overlay (it is absent, or
    invisible over content of its own colour). When some frames do not and at least
-   ``MIN_FRAMES_SHOWING`` do, the whole estimate is made again from those alone and the
-   more confident of the two is kept; ``frames_showing`` reports how many showed it. The
+   ``MIN_FRAMES_SHOWING`` do, the whole estimate is made again from those alone. It
+   replaces the first if it is more confident, or if its mask holds the first's and is 1.1
+   times as large (the first is then likely partial: the frames without the overlay hid
+   part of it, and its confidence cannot tell); ``frames_showing`` reports how many
+   showed it. The
    mask is the same for every frame, so frames without the overlay get the hole filled
    too (``benchmarks/watermark.md``, "Overlays present in part of the video").
 
@@ -852,9 +855,17 @@ def detect_static_overlay(frames, *, margin: int = 3, analysis_max_side: int = A
         second = None
     log.info("overlay: %d of %d distinct frames show its candidate edges; estimated again from those: %s",
              len(showing), n, f"confidence {second.confidence:.2f}" if second else "too static")
-    if second is not None and second.confidence > estimate.confidence:
+    if second is not None and (second.confidence > estimate.confidence or _extends(second.mask, estimate.mask)):
+        # More confident, or it shows more of the overlay than the first mask covers (the
+        # first may be partial: the frames without the overlay hid part of it).
         return replace(second, frames_used=n, frames_showing=len(showing))
     return replace(estimate, frames_showing=len(showing))
+
+
+def _extends(mask: np.ndarray, other: np.ndarray, keep: float = 0.95, grow: float = 1.1) -> bool:
+    """Whether ``mask`` holds at least ``keep`` of ``other`` and is ``grow`` times its size."""
+    size = int(other.sum())
+    return size > 0 and int((mask & other).sum()) >= keep * size and int(mask.sum()) >= grow * size
 
 
 def sample_indices(total: int, count: int) -> list[int]:

@@ -188,6 +188,22 @@ def test_an_overlay_on_part_of_the_frames_found_partly_is_refused(astronaut_pan)
         est.require(AUTO_MASK_MIN_CONFIDENCE)
 
 
+def test_a_second_mask_extends_the_first_only_when_it_holds_it_and_is_larger():
+    """The rule that prefers the estimate from the frames showing the overlay even when it is
+    less confident: it must hold the first mask and add to it, not merely differ."""
+    from isvi.watermark import _extends
+
+    first = np.zeros((40, 40), bool)
+    first[10:20, 10:20] = True
+    bigger = first.copy()
+    bigger[10:20, 20:25] = True  # the rest of the overlay, 1.5x
+    assert _extends(bigger, first)
+    assert not _extends(first, first)  # the same mask adds nothing
+    shifted = np.roll(bigger, 3, axis=0)  # larger, but loses 30% of the first
+    assert not _extends(shifted, first)
+    assert not _extends(bigger, np.zeros_like(first))
+
+
 @pytest.mark.parametrize("weak", ["motion", "contrast", "clarity"])
 def test_a_refusal_says_which_confidence_terms_fell_short(weak):
     """The weakest term is named, and terms that cost little (here 0.9) are not."""
