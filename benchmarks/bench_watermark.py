@@ -26,9 +26,10 @@ the clean frames the inpainting is scored against are left as they were.
 
 ``--shown SHARE:CLEAN ...`` burns the overlay into only ``SHARE`` of the sampled frames, the
 others left clean at the ``start``, the ``end`` or in the ``middle`` of the clip (a logo
-that arrives late, leaves early or drops out for a break), once per spec given; the mask is scored on the
-overlay's footprint as usual, and the JSON rows record ``frames_showing`` (distinct frames
-the detector saw the overlay in). ``--inpaint`` then scores every frame, clean ones included.
+that arrives late, leaves early or drops out for a break), once per spec given. The mask is
+scored on the overlay's footprint as usual, and the JSON rows record ``frames_showing``
+(distinct frames the detector saw the overlay in). ``--inpaint`` then scores every frame,
+clean ones included.
 
 ``--pool-with A,B`` pools every clip with other dev clips, as ``isvi detect-watermark
 clip.mp4 a.mp4 b.mp4`` pools videos of one source: A and B are resized to the clip's size

@@ -85,9 +85,9 @@ magnitude). From that persistent-edge map:
    replaces the first if it is more confident, or if its mask holds the first's and is 1.1
    times as large (the first is then likely partial: the frames without the overlay hid
    part of it, and its confidence cannot tell); ``frames_showing`` reports how many
-   showed it. The
-   mask is the same for every frame, so frames without the overlay get the hole filled
-   too (``benchmarks/watermark.md``, "Overlays present in part of the video").
+   showed it. The mask is the same for every frame, so frames without the overlay get
+   the hole filled too (``benchmarks/watermark.md``, "Overlays present in part of the
+   video").
 
 The gradients are those of luma or chroma (Y, Cr, Cb), whichever is strongest per pixel, so
 an overlay whose colour differs from the content only in hue (a cyan box over a sky of the
