@@ -289,7 +289,7 @@ def inpaint_video(input_path: str | os.PathLike, output: str | os.PathLike, cfg:
 def _open_masks(cfg: InpaintConfig, src: VideoSource) -> MaskSource:
     boxes = [parse_box(b) for b in cfg.box]
     if cfg.mask == "auto":
-        from isvi.watermark import detect_auto_mask
+        from isvi.watermark import detect_auto_overlay
 
-        return static_mask(detect_auto_mask(src.path), boxes, src.info, "--mask auto")
+        return static_mask(detect_auto_overlay(src.path).mask, boxes, src.info, "--mask auto")
     return open_mask(cfg.mask, boxes, src.info)

@@ -85,7 +85,8 @@ magnitude). From that persistent-edge map:
    replaces the first if it is more confident, or if its mask holds the first's and is 1.1
    times as large (the first is then likely partial: the frames without the overlay hid
    part of it, and its confidence cannot tell); ``frames_showing`` reports how many
-   showed it. The mask is the same for every frame, so frames without the overlay get
+   showed it, and ``clearest_frame`` which frame of each video shows it most clearly (for
+   a preview: the middle frame may not show it at all). The mask is the same for every frame, so frames without the overlay get
    the hole filled too (``benchmarks/watermark.md``, "Overlays present in part of the
    video").
 
@@ -165,8 +166,12 @@ class WatermarkEstimate:
     # The confidence's three ramped terms (it is their product), so a refusal can name the weakest.
     terms: dict[str, float] = field(default_factory=dict)
     # Distinct frames that showed the overlay's candidate edges (module docstring, step 8);
-    # frames_used when all did.
-    frames_showing: int = 0
+    # frames_used when all did; None when not measured (an estimate built by hand).
+    frames_showing: int | None = None
+    # Per video (the source name; None for frames passed directly), the frame that shows the
+    # overlay's edges most clearly: a frame index from detect_watermark, else the frame's
+    # position in the frames passed. The frame to preview the mask on.
+    clearest_frame: dict[object, int] = field(default_factory=dict)
 
     @property
     def found(self) -> bool:
@@ -282,6 +287,8 @@ class _Evidence:
         self.thumbs: list[np.ndarray] = []
         self.greys: list[np.ndarray] = []
         self.video: list[object] = []
+        self.position: list[int] = []  # per kept frame, its position among its video's sampled frames
+        self._added: dict[object, int] = {}  # frames added per video, redundant ones included
         self.shot = np.zeros(0, int)  # shot id per kept frame, set by camera()
         self.sampled = 0
 
@@ -297,6 +304,8 @@ class _Evidence:
             raise InputError(source, f"frames are {g.shape[1]}x{g.shape[0]}, but the first input is {w}x{h}; "
                                       "pool only videos of the same size")
         self.sampled += 1
+        position = self._added.get(source, 0)
+        self._added[source] = position + 1
         if self.scale < 1.0:
             g = cv2.resize(g, None, fx=self.scale, fy=self.scale, interpolation=cv2.INTER_AREA)
         # Redundancy test on a 1/8 thumbnail, blurred so sensor noise and compression do not
@@ -308,6 +317,7 @@ class _Evidence:
         self.thumbs.append(thumb)
         self.greys.append(g)
         self.video.append(source)
+        self.position.append(position)
         gx, gy = _colour_gradients(np.asarray(frame), g, self.scale)
         # Sobel on uint8 channels is within +-1020: int16 halves the memory of float32.
         self.gx.append(gx.astype(np.int16))
@@ -559,7 +569,7 @@ class _Evidence:
         """The same evidence restricted to the kept frames ``frames`` (in their order)."""
         out = _Evidence(self.max_side, self.dedupe_level)
         out.full_shape, out.scale, out.sampled = self.full_shape, self.scale, self.sampled
-        for name in ("gx", "gy", "thumbs", "greys", "video"):
+        for name in ("gx", "gy", "thumbs", "greys", "video", "position"):
             setattr(out, name, [getattr(self, name)[k] for k in frames])
         return out
 
@@ -846,6 +856,8 @@ def detect_static_overlay(frames, *, margin: int = 3, analysis_max_side: int = A
     # Presence (step 8): which frames show the candidate edges (strong and persistent,
     # before the drift test)? Where some clearly do not, estimate again from those that do.
     seen = ev.showing(raw_x, raw_y, (E >= threshold) & persistent)
+    clearest = {v: ev.position[max(ks, key=seen.__getitem__)] for v, ks in ev.frames_by_video().items()}
+    estimate = replace(estimate, clearest_frame=clearest)
     showing = np.nonzero(seen >= 0.5 * np.percentile(seen, 75))[0]
     if len(showing) == n or len(showing) < MIN_FRAMES_SHOWING:
         return estimate
@@ -858,7 +870,7 @@ def detect_static_overlay(frames, *, margin: int = 3, analysis_max_side: int = A
     if second is not None and (second.confidence > estimate.confidence or _extends(second.mask, estimate.mask)):
         # More confident, or it shows more of the overlay than the first mask covers (the
         # first may be partial: the frames without the overlay hid part of it).
-        return replace(second, frames_used=n, frames_showing=len(showing))
+        return replace(second, frames_used=n, frames_showing=len(showing), clearest_frame=clearest)
     return replace(estimate, frames_showing=len(showing))
 
 
@@ -878,9 +890,9 @@ def sample_indices(total: int, count: int) -> list[int]:
 AUTO_MASK_MIN_CONFIDENCE = 0.6  # `--mask auto` and detect-watermark refuse less confident detections
 
 
-def detect_auto_mask(path: str | Path) -> np.ndarray:
-    """The mask ``--mask auto`` uses for one video: bool (H, W); raises on an empty or doubtful detection."""
-    return detect_watermark([Path(path)]).require(AUTO_MASK_MIN_CONFIDENCE, what=path).mask
+def detect_auto_overlay(path: str | Path) -> WatermarkEstimate:
+    """The estimate whose mask ``--mask auto`` uses for one video; raises on an empty or doubtful detection."""
+    return detect_watermark([Path(path)]).require(AUTO_MASK_MIN_CONFIDENCE, what=path)
 
 
 def detect_pooled_overlay(videos: Iterable[tuple[object, object]], *, analysis_max_side: int = ANALYSIS_MAX_SIDE,
@@ -916,6 +928,7 @@ def detect_watermark(paths: Sequence[str | os.PathLike], *, max_frames_per_video
     if not paths:
         raise InputError(None, "no input videos given")
     first: list = []
+    sampled: dict[Path, list[int]] = {}  # the frame indices sampled per video
 
     def sampled_frames(path: Path):
         from isvi.video import VideoSource
@@ -927,7 +940,9 @@ def detect_watermark(paths: Sequence[str | os.PathLike], *, max_frames_per_video
             elif (info.width, info.height) != (first[0].width, first[0].height):
                 raise InputError(path, f"is {info.width}x{info.height}, but {first[0].path} is "
                                        f"{first[0].width}x{first[0].height}; pool only videos of the same source and size")
-            for i in sample_indices(info.frames, max_frames_per_video):
+            sampled[path] = sample_indices(info.frames, max_frames_per_video)
+            for i in sampled[path]:
                 yield src.read(i, i + 1)[0]
 
-    return detect_pooled_overlay(((path, sampled_frames(path)) for path in paths), **options)
+    est = detect_pooled_overlay(((path, sampled_frames(path)) for path in paths), **options)
+    return replace(est, clearest_frame={p: sampled[p][k] for p, k in est.clearest_frame.items()})

@@ -114,15 +114,16 @@ def _automask_key(owner: str, group: str) -> StageKey:
 
 
 def _auto_mask(cache: ZarrCache, video_id: str, local: str) -> np.ndarray:
-    """The detected static-overlay mask of one video, cached like any stage output."""
-    from isvi.watermark import detect_auto_mask
+    """The detected static-overlay mask of one video, cached like any stage output, with
+    the frame that shows the overlay most clearly (for its preview)."""
+    from isvi.watermark import detect_auto_overlay
 
     key = _automask_key(video_id, "video")
     if cache.is_complete(key):
         return _cached_mask(cache, key)
-    mask = detect_auto_mask(local)
-    cache.write(key, {"mask": mask[None]}, 1)
-    return mask
+    est = detect_auto_overlay(local)
+    cache.write(key, {"mask": est.mask[None]}, 1, attrs={"clearest_frame": est.clearest_frame.get(Path(local))})
+    return est.mask
 
 
 def pool_mask_key(pool: str) -> StageKey:
@@ -218,23 +219,35 @@ def auto_mask_pools(items: list[VideoItem], cfg: InpaintConfig, how: str) -> lis
 
 
 def write_mask_preview(v: VideoRef, cfg: InpaintConfig, cache: ZarrCache, url: str) -> str:
-    """Write the preview of the mask ``v`` is inpainted with (its middle frame beside a copy
-    with the mask tinted, :func:`isvi.masks.mask_preview_png`) as PNG to ``url``; returns ``url``.
+    """Write the preview of the mask ``v`` is inpainted with (a frame beside a copy with the
+    mask tinted, :func:`isvi.masks.mask_preview_png`) as PNG to ``url``; returns ``url``.
 
     For ``--mask auto``: a bulk job's detected masks can be checked by eye in the report's
-    folder, without opening the cache. Boxes given with the mask are part of it here too.
+    folder, without opening the cache. The frame is the one the detection saw the overlay
+    most clearly in (a logo that arrives late is not in the middle frame), else the middle
+    one. Boxes given with the mask are part of it here too.
     """
     from isvi.masks import mask_preview_png
     from isvi.video import VideoSource
 
     with VideoSource(v.local, folder_fps=cfg.fps_fraction) as src:
-        middle = src.info.frames // 2
-        frame = src.read(middle, middle + 1)[0]
         masks = _open_masks(v.mask, v.boxes, src.info, cache=cache, video_id=v.video_id, local=v.local,
                             mask_pool=v.mask_pool)
-        hole = masks.read(middle, middle + 1)[0]
+        k = _clearest_frame(v, cache)
+        k = k if k is not None and 0 <= k < src.info.frames else src.info.frames // 2
+        frame = src.read(k, k + 1)[0]
+        hole = masks.read(k, k + 1)[0]
     put_bytes(*get_fs(url), mask_preview_png(frame, hole))
     return url
+
+
+def _clearest_frame(v: VideoRef, cache: ZarrCache) -> int | None:
+    """The frame of ``v`` its auto mask's detection saw the overlay most clearly in, if known."""
+    if v.mask != "auto":
+        return None
+    key = pool_mask_key(v.mask_pool) if v.mask_pool else _automask_key(v.video_id, "video")
+    clearest = cache.open(key).attrs.get("clearest_frame")
+    return clearest.get(v.name) if isinstance(clearest, dict) else clearest
 
 
 @dataclass(frozen=True)
@@ -278,11 +291,13 @@ def detect_pool_masks(items: list[VideoItem], cfg: InpaintConfig, cache: ZarrCac
         if not cache.is_complete(key):
             what = f"--mask auto pooled over {len(members)} videos ({', '.join(sorted(m[0] for m in members))})"
             try:
-                mask = detect_watermark([m[1] for m in members]).require(AUTO_MASK_MIN_CONFIDENCE, what=what).mask
+                est = detect_watermark([m[1] for m in members]).require(AUTO_MASK_MIN_CONFIDENCE, what=what)
             except IsviError as exc:
                 errors.update((m[0], f"{type(exc).__name__}: {exc}") for m in members)
                 continue
-            cache.write(key, {"mask": mask[None]}, 1, members=sorted(m[0] for m in members))
+            clearest = {m[0]: est.clearest_frame.get(Path(m[1])) for m in members}
+            cache.write(key, {"mask": est.mask[None]}, 1, attrs={"clearest_frame": clearest},
+                        members=sorted(m[0] for m in members))
         pools.update((m[0], pool) for m in members)
     return PooledMasks(pools, errors)
 

@@ -83,7 +83,7 @@ def test_dense_motion_option_writes_mask(clips, capsys):
 
 
 def test_preview_shows_the_mask_on_a_frame(clips, capsys):
-    """``--preview``: the middle frame beside a copy tinted red exactly where the mask is."""
+    """``--preview``: a frame beside a copy tinted red exactly where the mask is."""
     d, overlay = clips
     out, preview = d / "p_mask.png", d / "preview.png"
     assert main(["detect-watermark", str(d / "marked.mkv"), "-o", str(out), "--preview", str(preview)]) == 0
@@ -97,6 +97,27 @@ def test_preview_shows_the_mask_on_a_frame(clips, capsys):
     assert (redder[hole] > 20).mean() > 0.95  # tinted inside the mask
     assert (shown[~hole] == plain[~hole]).mean() > 0.97  # untouched outside it, but for the outline
     assert not list(d.glob(".preview.png.*"))
+
+
+def test_preview_shows_a_frame_that_carries_the_overlay(clips, tmp_path, capsys):
+    """A logo absent from the middle third of the clip: the preview is not the middle frame
+    (which would show the mask over clean content) but one that carries the logo."""
+    import re
+
+    from tests.test_watermark import overlay_on
+
+    d, overlay = clips
+    pan = pan_clip(skimage.data.astronaut(), n=30, size=(192, 256), seed=1)
+    marked, _ = overlay_watermark(pan, "logo", 0, alpha=0.45, colour=(255, 255, 255))
+    on = overlay_on(30, "middle", 9)  # frames 10-18 clean
+    write_clip(tmp_path / "break.mkv", np.where(on[:, None, None, None], marked, pan))
+    preview = tmp_path / "preview.png"
+    assert main(["detect-watermark", str(tmp_path / "break.mkv"), "-o", str(tmp_path / "m.png"),
+                 "--preview", str(preview)]) == 0
+    k = int(re.search(r"wrote preview .* \(frame (\d+) of", capsys.readouterr().out).group(1))
+    assert on[k]
+    shown = cv2.cvtColor(cv2.imread(str(preview)), cv2.COLOR_BGR2RGB)[:, :overlay.shape[1]].astype(float)
+    assert np.abs(shown - marked[k])[overlay].mean() < 3 < np.abs(shown - pan[k])[overlay].mean()
 
 
 def test_preview_of_a_refused_mask_is_written_without_the_mask(clips, capsys):

@@ -20,8 +20,8 @@ examples:
 Intermediates live in a Zarr cache (default '<DEST>.isvi-cache'); a re-run after a crash or a
 change of settings recomputes only unfinished or affected stages ('isvi cache ls|clear').
 A report is written to '<DEST>/isvi-report.json' and '.csv'; with --mask auto, each video's detected
-mask is shown on its middle frame in '<DEST>/isvi-report-masks/<name>.png'. Exit code 0 only if no
-video failed.
+mask is shown on the frame that shows its overlay most clearly in '<DEST>/isvi-report-masks/<name>.png'.
+Exit code 0 only if no video failed.
 """
 
 # option -> InpaintConfig field, for the method options batch shares with `isvi inpaint`

@@ -6,7 +6,9 @@ file, inputs of different sizes, footage too static to tell); 1 no overlay found
 confidence below ``--min-confidence`` (nothing is written: an empty or doubtful mask
 would silently inpaint nothing or the wrong pixels; pass ``--min-confidence 0`` to write
 a doubtful one anyway). ``--preview PNG`` also writes a frame beside a copy with the mask
-tinted, to check by eye; for a refused mask too, which shows what was found.
+tinted, to check by eye; for a refused mask too, which shows what was found. The frame is
+the first input's that shows the overlay most clearly (a logo that arrives late is not in
+the middle frame).
 """
 
 from __future__ import annotations
@@ -37,8 +39,9 @@ def register(subparsers) -> None:
                    help="refuse to write a mask less confident than this, in [0, 1] "
                         f"(default {AUTO_MASK_MIN_CONFIDENCE}, as --mask auto)")
     p.add_argument("--preview", type=Path, metavar="PNG",
-                   help="also write the middle frame of the first INPUT beside a copy with the mask tinted red, "
-                        "to check the mask by eye (written for a refused mask too, so you can see what was found)")
+                   help="also write the frame of the first INPUT that shows the overlay most clearly beside a "
+                        "copy with the mask tinted red, to check the mask by eye (written for a refused mask too, "
+                        "so you can see what was found)")
     p.set_defaults(func=run)
 
 
@@ -72,11 +75,11 @@ def run(args: argparse.Namespace) -> int:
     print(f"confidence {est.confidence:.2f} (content moved: {est.motion:.0%}, edge contrast {est.contrast:.1f}x, "
           f"edges kept around the mask: {est.clarity:.0%}, "
           f"{est.frames_used} distinct of {est.frames_sampled} sampled frames, {est.videos} video(s))")
-    if est.found and est.frames_showing < est.frames_used:
+    if est.found and est.frames_showing is not None and est.frames_showing < est.frames_used:
         print(f"the overlay's edges show in {est.frames_showing} of the {est.frames_used} distinct frames; "
               "the mask is applied to every frame")
     if args.preview is not None and est.found:
-        write_preview(args.inputs[0], est.mask, args.preview)
+        write_preview(args.inputs[0], est.mask, args.preview, est.clearest_frame.get(args.inputs[0]))
     try:
         est.require(args.min_confidence)
     except OverlayNotFound as exc:
@@ -94,18 +97,19 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def write_preview(video: Path, mask, out: Path) -> None:
-    """The middle frame of ``video`` beside it with ``mask`` tinted (:func:`isvi.masks.mask_preview_png`)."""
+def write_preview(video: Path, mask, out: Path, frame: int | None = None) -> None:
+    """Frame ``frame`` of ``video`` (default: the middle one) beside it with ``mask`` tinted
+    (:func:`isvi.masks.mask_preview_png`)."""
     from isvi.masks import mask_preview_png
     from isvi.video import VideoSource
     from isvi_models.atomic import write_bytes
     from isvi_models.errors import InputError
 
     with VideoSource(video) as src:
-        middle = src.info.frames // 2
-        frame = src.read(middle, middle + 1)[0]
+        k = frame if frame is not None and 0 <= frame < src.info.frames else src.info.frames // 2
+        image = src.read(k, k + 1)[0]
     try:
-        write_bytes(out, mask_preview_png(frame, mask))
+        write_bytes(out, mask_preview_png(image, mask))
     except OSError as exc:
         raise InputError(out, f"cannot write the preview ({exc.strerror or exc})") from None
-    print(f"wrote preview {out} (frame {middle} of {video})")
+    print(f"wrote preview {out} (frame {k} of {video})")

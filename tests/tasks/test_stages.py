@@ -157,6 +157,29 @@ def test_auto_mask_is_detected_once_cached_and_removes_the_logo(tmp_path, monkey
     assert again.video_id == v.video_id and not again.passthrough
 
 
+def test_auto_mask_preview_shows_a_frame_that_carries_the_logo(tmp_path):
+    """A logo absent from the middle third: the batch preview shows a frame with it, not the
+    middle frame (the mask tinted over clean content would look like a wrong mask)."""
+    import cv2
+    import skimage.data
+
+    from isvi.watermark_synth import overlay_watermark, pan_clip
+    from tests.test_watermark import overlay_on
+
+    clean = pan_clip(skimage.data.astronaut(), n=30, size=(192, 256), seed=1)
+    marked, footprint = overlay_watermark(clean, "logo", 0, alpha=0.45, colour=(255, 255, 255))
+    on = overlay_on(30, "middle", 9)
+    clip = write_clip(tmp_path / "break.mkv", np.where(on[:, None, None, None], marked, clean))
+    cfg = InpaintConfig(mask="auto", dilate_px=0, codec="ffv1")
+    cache = ZarrCache(str(tmp_path / "cache"))
+    v = stages.probe_video(VideoItem(str(clip), "break.mkv"), str(tmp_path / "out.mkv"), cfg, cache)
+    url = stages.write_mask_preview(v, cfg, cache, str(tmp_path / "preview.png"))
+    shown = cv2.cvtColor(cv2.imread(url), cv2.COLOR_BGR2RGB)[:, :256].astype(float)
+    gaps = [np.abs(shown - frame.astype(float))[footprint].mean() for frame in np.where(
+        on[:, None, None, None], marked, clean)]
+    assert on[int(np.argmin(gaps))] and min(gaps) < 3
+
+
 def test_pooled_auto_mask_finds_a_logo_no_single_video_shows(tmp_path, monkeypatch):
     """Seven static shots of one channel: each alone is refused; their pool finds the logo, once."""
     from isvi_models.errors import InputError
@@ -190,6 +213,9 @@ def test_pooled_auto_mask_finds_a_logo_no_single_video_shows(tmp_path, monkeypat
     assert set(pooled.pools.values()) == {pool}
     mask = np.asarray(cache.read(stages.pool_mask_key(pool), ["mask"])[0]["mask"][0], bool)
     assert mask[footprint].mean() >= 0.95 and footprint[mask].mean() >= 0.5
+    # and per member, the frame to preview it on
+    clearest = cache.open(stages.pool_mask_key(pool)).attrs["clearest_frame"]
+    assert set(clearest) == {i.name for i in items} and all(0 <= k < len(videos[0]) for k in clearest.values())
 
     v, _ = run_all(items[3], tmp_path / "out.mkv", cfg, cache, mask_pool=pool)
     assert v.mask_pool == pool and v.video_id != stages.content_id(Path(items[3].source), "auto", ())
