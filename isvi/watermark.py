@@ -44,10 +44,11 @@ magnitude). From that persistent-edge map:
    latest third of each video's frames (high-passed magnitude of their median gradients) is
    compared in a ``drift_window`` px window around every pixel: an edge (step 6) counts only
    where the two correlate best (normalised) with no shift, against every shift up to
-   ``max_drift`` px. This works on magnitudes because the chosen colour channel (below) can
-   flip a gradient's sign between frames. On the night-city crane shot it removed the
-   facades from the masks (share of the mask within 5 px of the overlay: at most 0.27
-   before, 0.83-1.00 after) and cost the bikes clips no target (``benchmarks/watermark.md``).
+   ``max_drift`` px (shifts along a straight edge, which cannot be told from none, are left
+   out). This works on magnitudes because the chosen colour channel (below) can flip a
+   gradient's sign between frames. On the night-city crane shot it removed the facades
+   from the masks (share of the mask within 5 px of the overlay: at most 0.27 before,
+   0.83-1.00 after) and cost the bikes clips no target (``benchmarks/watermark.md``).
 4. **Persistence.** ``E = |median(g) - prediction|`` and ``R = E / mean(|g|)``: ``R`` is
    near 1 where an unexplained gradient never changed and near 0 where it came and went.
 5. **Too static to tell.** Of the *textured* pixels (mean ``|g|`` above ``abs_floor``)
@@ -135,6 +136,7 @@ log = logging.getLogger("isvi.watermark")
 
 MOTION_MODELS = ("homography", "dense")
 MIN_FRAMES_SHOWING = 6  # fewer frames showing an overlay are too few for a second estimate
+STRAIGHT_COHERENCE = 0.9  # drift test: structure-tensor coherence above which a window holds one straight edge
 
 
 class OverlayNotFound(IsviError):
@@ -625,15 +627,21 @@ def _edge_texture(gx: np.ndarray, gy: np.ndarray, sigma: float) -> np.ndarray:
     return m - cv2.GaussianBlur(m, (0, 0), sigma)
 
 
-def _unshifted(a: np.ndarray, b: np.ndarray, max_shift: int, window: int) -> np.ndarray:
+def _unshifted(a: np.ndarray, b: np.ndarray, max_shift: int, window: int, straight: float = STRAIGHT_COHERENCE
+               ) -> np.ndarray:
     """Where the local normalised correlation of ``a`` and ``b`` (box ``window``) is highest
     with no shift, against every integer shift of ``b`` up to ``max_shift`` px in x and y.
 
     Normalised, so a faint static edge beside strong content that leaks differently into
     the two medians still peaks at zero (unnormalised, a low-contrast timestamp box lost 8%
-    of its outline). A brute-force block matcher, written here because it needs the score
-    at zero shift against the best of all others at every pixel (a running maximum, no
-    stack of scores), which OpenCV's matchers and flows do not expose.
+    of its outline). Where the window holds one straight edge (the coherence of the
+    structure tensor of ``a + b`` is at least ``straight``), shifts along the edge (less
+    than 1 px across it) are left out: they correlate as well as no shift, and which of
+    them wins was the noise's choice, so a static box's long top edge beside busy moving
+    content was taken for drift (the aperture problem; drift across the edge is still
+    seen). A brute-force block matcher, written here because it needs the score at zero
+    shift against the best of all others at every pixel (a running maximum, no stack of
+    scores), which OpenCV's matchers and flows do not expose.
     """
     import cv2
 
@@ -646,6 +654,13 @@ def _unshifted(a: np.ndarray, b: np.ndarray, max_shift: int, window: int) -> np.
     h, w = a.shape
     d = max_shift
     norm_a = np.sqrt(np.maximum(box(a * a), 0.0))
+    # The window's dominant gradient direction (its edges' normal), where one edge dominates.
+    gx, gy = _sobel(a + b)
+    jxx, jxy, jyy = box(gx * gx), box(gx * gy), box(gy * gy)
+    coherence = np.sqrt((jxx - jyy) ** 2 + 4 * jxy**2) / (jxx + jyy + 1e-6)
+    theta = 0.5 * np.arctan2(2 * jxy, jxx - jyy)
+    is_straight = coherence >= straight
+    nx, ny = np.cos(theta)[is_straight], np.sin(theta)[is_straight]
     bp, bbp = np.pad(b, d), np.pad(b * b, d)
     best = np.full((h, w), -np.inf, np.float32)
     for dy in range(-d, d + 1):
@@ -653,6 +668,9 @@ def _unshifted(a: np.ndarray, b: np.ndarray, max_shift: int, window: int) -> np.
             ys, xs = slice(d + dy, d + dy + h), slice(d + dx, d + dx + w)
             score = ncc(bp[ys, xs], bbp[ys, xs])
             if dy or dx:
+                along = score[is_straight]
+                along[np.abs(dx * nx + dy * ny) < 1.0] = -np.inf
+                score[is_straight] = along
                 np.maximum(best, score, out=best)
             else:
                 zero = score

@@ -109,6 +109,28 @@ def test_edges_that_drift_a_few_pixels_are_not_an_overlay(astronaut_pan):
     assert near_fraction(est.mask, overlay) >= 0.80
 
 
+def test_drift_test_keeps_a_static_straight_edge_and_sees_one_that_moved_across():
+    """A box's long top edge whose strength varies along it, differently in the early and the
+    late frames (it shows more or less against what passes under it): shifted along itself
+    it correlates about as well as unshifted, and the noise used to pick a shift, so the
+    edge was taken for drift (a compressed timestamp box lost its top strip). Moved 3 px
+    across, it is still drift."""
+    from isvi.watermark import _edge_texture, _sobel, _unshifted
+
+    rng = np.random.default_rng(0)
+
+    def texture(row: int, phase: float) -> np.ndarray:
+        img = cv2.GaussianBlur(rng.normal(0, 2, (120, 200)).astype(np.float32), (0, 0), 1.0)
+        strength = 40 + 15 * np.sin(np.arange(20, 180) / 9 + phase)
+        img[row:row + 20, 20:180] += strength  # the box, its top edge at ``row``
+        return _edge_texture(*_sobel(img), 2.0)
+
+    early = texture(64, 0.0)
+    assert _unshifted(early, texture(64, 2.0), 6, 15)[63:66, 40:160].mean() > 0.95
+    moved = _unshifted(early, texture(67, 2.0), 6, 15)
+    assert moved[63:66, 40:160].mean() < 0.05 and moved[66:69, 40:160].mean() < 0.05
+
+
 def test_edges_discarded_around_the_mask_lower_the_confidence(astronaut_pan):
     """A drifting facade just above the logo: the logo is still found whole, but the strong
     edges the drift test threw away next to it make the mask less clear-cut, and the
