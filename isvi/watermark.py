@@ -87,9 +87,9 @@ magnitude). From that persistent-edge map:
    times as large (the first is then likely partial: the frames without the overlay hid
    part of it, and its confidence cannot tell); ``frames_showing`` reports how many
    showed it, and ``clearest_frame`` which frame of each video shows it most clearly (for
-   a preview: the middle frame may not show it at all). The mask is the same for every frame, so frames without the overlay get
-   the hole filled too (``benchmarks/watermark.md``, "Overlays present in part of the
-   video").
+   a preview: the middle frame may not show it at all). The mask is the same for every
+   frame, so frames without the overlay get the hole filled too
+   (``benchmarks/watermark.md``, "Overlays present in part of the video").
 
 The gradients are those of luma or chroma (Y, Cr, Cb), whichever is strongest per pixel, so
 an overlay whose colour differs from the content only in hue (a cyan box over a sky of the

@@ -206,11 +206,13 @@ def test_an_overlay_on_part_of_the_frames_is_found_whole(request, pan, kind, cle
     assert overlay_on(len(frames), clean, 9)[est.clearest_frame[None]]
 
 
-def test_an_overlay_on_part_of_the_frames_found_partly_is_refused(astronaut_pan):
+@pytest.mark.parametrize("clean", ["end", "middle"])
+def test_an_overlay_on_part_of_the_frames_found_partly_is_refused(astronaut_pan, clean):
     """The timestamp box on 21 of 30 frames comes out partial (its outline fades into the
-    busy photograph): refused, not accepted half-masked."""
+    busy photograph): refused, not accepted half-masked. (With the middle third clean, a
+    mask of 0.56 of it once came within 0.004 of the confidence floor.)"""
     marked, overlay = overlay_watermark(astronaut_pan, "timestamp", 0, alpha=0.45, colour=(255, 255, 255))
-    est = detect_static_overlay(shown_on(astronaut_pan, marked, "end", 9))
+    est = detect_static_overlay(shown_on(astronaut_pan, marked, clean, 9))
     assert coverage(est.mask, overlay) < 0.95
     with pytest.raises(OverlayNotFound):
         est.require(AUTO_MASK_MIN_CONFIDENCE)
