@@ -68,6 +68,12 @@ def boxes_mask(boxes: list[Box], width: int, height: int) -> np.ndarray:
     return mask
 
 
+def preview_frame(frames: int, clearest: int | None) -> int:
+    """The frame to preview a mask on: ``clearest`` (where its detection saw the overlay most
+    clearly) if it is one of the video's ``frames``, else the middle one."""
+    return clearest if clearest is not None and 0 <= clearest < frames else frames // 2
+
+
 def mask_preview_png(frame: np.ndarray, mask: np.ndarray) -> bytes:
     """PNG of a uint8 RGB frame (H, W, 3) beside a copy with ``mask`` (H, W) tinted red and outlined.
 

@@ -227,14 +227,13 @@ def write_mask_preview(v: VideoRef, cfg: InpaintConfig, cache: ZarrCache, url: s
     most clearly in (a logo that arrives late is not in the middle frame), else the middle
     one. Boxes given with the mask are part of it here too.
     """
-    from isvi.masks import mask_preview_png
+    from isvi.masks import mask_preview_png, preview_frame
     from isvi.video import VideoSource
 
     with VideoSource(v.local, folder_fps=cfg.fps_fraction) as src:
         masks = _open_masks(v.mask, v.boxes, src.info, cache=cache, video_id=v.video_id, local=v.local,
                             mask_pool=v.mask_pool)
-        k = _clearest_frame(v, cache)
-        k = k if k is not None and 0 <= k < src.info.frames else src.info.frames // 2
+        k = preview_frame(src.info.frames, _clearest_frame(v, cache))
         frame = src.read(k, k + 1)[0]
         hole = masks.read(k, k + 1)[0]
     put_bytes(*get_fs(url), mask_preview_png(frame, hole))

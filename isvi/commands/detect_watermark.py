@@ -100,13 +100,13 @@ def run(args: argparse.Namespace) -> int:
 def write_preview(video: Path, mask, out: Path, frame: int | None = None) -> None:
     """Frame ``frame`` of ``video`` (default: the middle one) beside it with ``mask`` tinted
     (:func:`isvi.masks.mask_preview_png`)."""
-    from isvi.masks import mask_preview_png
+    from isvi.masks import mask_preview_png, preview_frame
     from isvi.video import VideoSource
     from isvi_models.atomic import write_bytes
     from isvi_models.errors import InputError
 
     with VideoSource(video) as src:
-        k = frame if frame is not None and 0 <= frame < src.info.frames else src.info.frames // 2
+        k = preview_frame(src.info.frames, frame)
         image = src.read(k, k + 1)[0]
     try:
         write_bytes(out, mask_preview_png(image, mask))

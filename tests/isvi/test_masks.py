@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 import pytest
 
-from isvi.masks import open_mask
+from isvi.masks import open_mask, preview_frame
 from isvi.video import VideoInfo
 from isvi_models.errors import InputError
 
@@ -39,3 +39,12 @@ def test_a_frame_without_known_pixels_is_named(tmp_path):
 def test_a_mask_over_everything_is_refused(tmp_path):
     with pytest.raises(InputError, match="every pixel of every frame"):
         _masks(tmp_path, 4).fillable_coverage()
+
+
+def test_preview_frame_is_the_clearest_when_it_exists_else_the_middle():
+    """A cache from before the clearest frame was stored, or a frame index out of the video
+    (a video replaced under the same name), falls back to the middle frame."""
+    assert preview_frame(30, 5) == 5
+    assert preview_frame(30, 0) == 0
+    assert preview_frame(30, None) == 15
+    assert preview_frame(30, 30) == 15 and preview_frame(30, -1) == 15
