@@ -87,9 +87,20 @@ magnitude). From that persistent-edge map:
    times as large (the first is then likely partial: the frames without the overlay hid
    part of it, and its confidence cannot tell); ``frames_showing`` reports how many
    showed it, and ``clearest_frame`` which frame of each video shows it most clearly (for
-   a preview: the middle frame may not show it at all). The mask is the same for every
-   frame, so frames without the overlay get the hole filled too
+   a preview: the middle frame may not show it at all)
    (``benchmarks/watermark.md``, "Overlays present in part of the video").
+9. **Which frames to inpaint.** The estimate keeps a template: the median gradients of the
+   frames it used, on the mask's strong edges (:class:`OverlayTemplate`). Every frame of the
+   video (not only the sampled ones) is measured against it: the median over those pixels of
+   the frame's gradient projected on the template's, in whichever channel (Y, Cr or Cb)
+   projects most, is about 1 where the overlay shows and 0 where it does not
+   (:meth:`OverlayTemplate.strength`). Projecting only the frame's own strongest channel,
+   as the detection does, failed frames that plainly carry the overlay: which channel is
+   strongest changes with the content under it, and with it the sign. Frames under
+   ``PRESENCE_LEVEL`` (0.1) are left as they are, but only in runs of at least
+   ``PRESENCE_MIN_GAP`` frames and ``PRESENCE_GUARD`` frames away from one that shows it,
+   because a frame left with its overlay is worse than a clean frame inpainted
+   (:func:`frames_showing_overlay`).
 
 The gradients are those of luma or chroma (Y, Cr, Cb), whichever is strongest per pixel, so
 an overlay whose colour differs from the content only in hue (a cyan box over a sky of the
@@ -174,6 +185,9 @@ class WatermarkEstimate:
     # overlay's edges most clearly: a frame index from detect_watermark, else the frame's
     # position in the frames passed. The frame to preview the mask on.
     clearest_frame: dict[object, int] = field(default_factory=dict)
+    # The overlay's own gradients, to tell which frames of a video show it (step 9); None
+    # when nothing was found.
+    template: OverlayTemplate | None = field(default=None, repr=False)
 
     @property
     def found(self) -> bool:
@@ -208,6 +222,82 @@ class WatermarkEstimate:
                                   + "; ".join(short + ["add more videos of the same source with other content, or "
                                                        "mask the overlay with a box instead (--box X,Y,W,H)"]))
         return self
+
+
+@dataclass(frozen=True)
+class OverlayTemplate:
+    """The gradients the overlay adds to a frame that shows it, where they are strong.
+
+    ``gx``/``gy`` are the median gradients (analysis scale, the colour channel of
+    :func:`_colour_gradients`) of the frames the estimate used, zero outside the overlay's
+    strong edges, cropped to ``box`` = ``(x0, y0, x1, y1)`` of the analysis-scale frame;
+    ``scale`` is analysis over full size. :meth:`strength` measures how much of them a
+    frame shows (step 9 of the module docstring).
+    """
+
+    gx: np.ndarray
+    gy: np.ndarray
+    box: tuple[int, int, int, int]
+    scale: float
+
+    def strength(self, frame: np.ndarray) -> float:
+        """How strongly ``frame`` (full size, RGB or grey) shows the overlay, as a multiple of
+        the template: the median over the template's edge pixels of the frame's gradient
+        projected on the template's, in the channel (Y, Cr or Cb) where it projects most.
+
+        About 1 in a frame that shows the overlay and 0 in one that does not. Every channel
+        is tried because the template's channel is the one strongest in most frames, not in
+        all: with only the frame's own strongest channel, whole frames projected to -1 on
+        some pixels and +1 on others and their median read 0.1 with the logo in plain view.
+        """
+        import cv2
+
+        rgb = np.asarray(frame)
+        g = _grey(rgb)
+        if self.scale < 1.0:
+            g = cv2.resize(g, None, fx=self.scale, fy=self.scale, interpolation=cv2.INTER_AREA)
+            if rgb.ndim == 3:
+                rgb = cv2.resize(np.clip(rgb[..., :3], 0, 255).astype(np.uint8), (g.shape[1], g.shape[0]),
+                                 interpolation=cv2.INTER_AREA)
+        x0, y0, x1, y1 = self.box
+        h, w = g.shape
+        # A 1 px border, so the Sobel of the crop is the frame's at the box's edge.
+        a0, b0, a1, b1 = max(0, x0 - 1), max(0, y0 - 1), min(w, x1 + 1), min(h, y1 + 1)
+        channels = [g[b0:b1, a0:a1]]
+        if rgb.ndim == 3 and rgb.shape[-1] >= 3:
+            ycc = cv2.cvtColor(np.clip(rgb[b0:b1, a0:a1, :3], 0, 255).astype(np.uint8), cv2.COLOR_RGB2YCrCb)
+            channels += [ycc[..., 1], ycc[..., 2]]
+        on = (self.gx != 0) | (self.gy != 0)
+        tx, ty = self.gx[on], self.gy[on]
+        t2 = tx * tx + ty * ty
+        best = np.full(tx.shape, -np.inf, np.float32)
+        for c in channels:
+            cx, cy = _sobel(c)
+            cx, cy = cx[y0 - b0:y1 - b0, x0 - a0:x1 - a0][on], cy[y0 - b0:y1 - b0, x0 - a0:x1 - a0][on]
+            np.maximum(best, (cx * tx + cy * ty) / t2, out=best)
+        return float(np.median(best)) if best.size else 0.0
+
+    def as_array(self) -> np.ndarray:
+        """``(2, h, w)`` float32 ``[gx, gy]``, for caching; :meth:`from_array` reverses it."""
+        return np.stack([self.gx, self.gy]).astype(np.float32)
+
+    @classmethod
+    def from_array(cls, array: np.ndarray, box, scale: float) -> "OverlayTemplate":
+        array = np.asarray(array, np.float32)
+        return cls(array[0], array[1], tuple(int(v) for v in box), float(scale))
+
+
+def _template(raw_x: np.ndarray, raw_y: np.ndarray, region: np.ndarray, threshold: float, scale: float
+              ) -> OverlayTemplate | None:
+    """:class:`OverlayTemplate` of the median gradients ``raw_x/raw_y`` on ``region``'s strong edges."""
+    on = region & (np.hypot(raw_x, raw_y) >= threshold)
+    if not on.any():
+        return None
+    ys, xs = np.nonzero(on)
+    x0, y0, x1, y1 = int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1
+    keep = on[y0:y1, x0:x1]
+    return OverlayTemplate(np.where(keep, raw_x[y0:y1, x0:x1], 0).astype(np.float32),
+                           np.where(keep, raw_y[y0:y1, x0:x1], 0).astype(np.float32), (x0, y0, x1, y1), scale)
 
 
 # What a low confidence term means, for the refusal message.
@@ -850,6 +940,7 @@ def detect_static_overlay(frames, *, margin: int = 3, analysis_max_side: int = A
     contrast = float(np.median(E[on_edges]) / max(background_level, 1.0)) if on_edges.any() else 0.0
     components = int(keep.sum())
 
+    template = _template(raw_x, raw_y, region, threshold, ev.scale)
     # Back to full resolution, then the safety margin.
     fh, fw = ev.full_shape
     if (h, w) != (fh, fw):
@@ -867,7 +958,7 @@ def detect_static_overlay(frames, *, margin: int = 3, analysis_max_side: int = A
     estimate = WatermarkEstimate(mask=region, confidence=float(confidence), frames_sampled=ev.sampled,
                                  frames_used=n, videos=max(1, len(sources)), motion=motion, contrast=contrast,
                                  clarity=clarity, threshold=threshold, components=components, persistent_edges=E,
-                                 terms=terms, frames_showing=n)
+                                 terms=terms, frames_showing=n, template=template)
     if not _presence:
         return estimate
 
@@ -906,6 +997,51 @@ def sample_indices(total: int, count: int) -> list[int]:
 
 
 AUTO_MASK_MIN_CONFIDENCE = 0.6  # `--mask auto` and detect-watermark refuse less confident detections
+
+
+PRESENCE_LEVEL = 0.1  # template strength below which a frame does not show the overlay (step 9)
+PRESENCE_MIN_GAP = 10  # frames: a shorter run of frames without it is a misreading, not a break
+PRESENCE_GUARD = 2  # frames kept masked on each side of one that shows it (a logo fading in or out)
+
+
+def overlay_strengths(frames, template: OverlayTemplate) -> np.ndarray:
+    """:meth:`OverlayTemplate.strength` of every frame in ``frames`` (anything :func:`_iter_frames` takes)."""
+    return np.array([template.strength(f) for f in _iter_frames(frames)], np.float32)
+
+
+def video_overlay_strengths(source, template: OverlayTemplate, chunk: int = 64) -> np.ndarray:
+    """:func:`overlay_strengths` of every frame of an open :class:`isvi.video.VideoSource`
+    (decoded in chunks of ``chunk`` frames: memory stays one chunk)."""
+    n = source.info.frames
+    return np.concatenate([overlay_strengths(source.read(s, s + chunk), template) for s in range(0, n, chunk)]
+                          or [np.zeros(0, np.float32)])
+
+
+def frames_showing_overlay(strengths: np.ndarray, *, level: float = PRESENCE_LEVEL,
+                           min_gap: int = PRESENCE_MIN_GAP, guard: int = PRESENCE_GUARD) -> np.ndarray:
+    """Bool per frame: which frames to inpaint, from their :func:`overlay_strengths`.
+
+    A frame shows the overlay when its strength reaches ``level``. Leaving a frame that does
+    show it unmasked puts the logo back on screen, while masking a clean frame only costs
+    what the inpainting changes there, so every doubt goes to masking: runs of fewer than
+    ``min_gap`` frames without it (a logo over content of its own colour for a moment) are
+    masked, so are ``guard`` frames on either side of every frame that shows it (a fade),
+    and a video where no frame shows it is masked throughout (the template may not fit
+    this video, as in a pool whose members were encoded differently).
+    """
+    on = np.asarray(strengths) >= level
+    if not on.any():
+        return np.ones(on.shape, bool)
+    out = on.copy()
+    edges = np.flatnonzero(np.diff(np.concatenate([[1], on.astype(np.int8), [1]])))
+    for a, b in zip(edges[::2], edges[1::2]):  # the runs of frames without it: [a, b)
+        if b - a < min_gap:
+            out[a:b] = True
+    if guard > 0:
+        from scipy import ndimage
+
+        out |= ndimage.binary_dilation(on, iterations=guard)
+    return out
 
 
 def detect_auto_overlay(path: str | Path) -> WatermarkEstimate:

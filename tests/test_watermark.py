@@ -7,8 +7,9 @@ import numpy as np
 import pytest
 import skimage.data
 
-from isvi.watermark import (AUTO_MASK_MIN_CONFIDENCE, OverlayNotFound, WatermarkEstimate, detect_pooled_overlay,
-                            detect_static_overlay, detect_watermark, sample_indices)
+from isvi.watermark import (AUTO_MASK_MIN_CONFIDENCE, OverlayNotFound, WatermarkEstimate,
+                            detect_pooled_overlay, detect_static_overlay, detect_watermark, frames_showing_overlay,
+                            overlay_strengths, sample_indices)
 from isvi.watermark_synth import overlay_watermark, pan_clip
 from isvi_models.errors import InputError
 from tests.batch_clips import rotating_clip, write_clip
@@ -195,15 +196,19 @@ def test_an_overlay_on_part_of_the_frames_is_found_whole(request, pan, kind, cle
     """A logo that arrives late or leaves early, on 21 of 30 frames: the drift test read it
     as gone from one third and nothing (or 10%) was found; estimated again from the frames
     that show it, it is found whole and confidently. The frame to preview it on is one
-    that carries it."""
+    that carries it, and its template tells the frames that carry it from the others."""
     frames = request.getfixturevalue(f"{pan}_pan")
     marked, overlay = overlay_watermark(frames, kind, 0, alpha=0.45, colour=(255, 255, 255))
-    est = detect_static_overlay(shown_on(frames, marked, clean, 9))
+    shown = shown_on(frames, marked, clean, 9)
+    est = detect_static_overlay(shown)
     assert coverage(est.mask, overlay) >= 0.95
     assert near_fraction(est.mask, overlay) >= 0.80
     assert est.confidence >= AUTO_MASK_MIN_CONFIDENCE
     assert est.frames_showing <= 21 < est.frames_used
-    assert overlay_on(len(frames), clean, 9)[est.clearest_frame[None]]
+    on = overlay_on(len(frames), clean, 9)
+    assert on[est.clearest_frame[None]]
+    strength = overlay_strengths(shown, est.template)
+    assert strength[on].min() >= 0.5 and strength[~on].max() < 0.25
 
 
 @pytest.mark.parametrize("clean", ["end", "middle"])
@@ -216,6 +221,20 @@ def test_an_overlay_on_part_of_the_frames_found_partly_is_refused(astronaut_pan,
     assert coverage(est.mask, overlay) < 0.95
     with pytest.raises(OverlayNotFound):
         est.require(AUTO_MASK_MIN_CONFIDENCE)
+
+
+def test_the_frames_to_inpaint_give_every_doubt_to_masking():
+    """Leaving a frame that shows the logo unmasked puts it back on screen; masking a clean
+    one costs little. So only long runs without it are left out, with a guard around them."""
+    strength = np.array([1.0] * 5 + [0.0] * 20 + [0.9] * 5 + [0.05] * 3 + [0.8] * 3 + [0.0] * 12)
+    on = frames_showing_overlay(strength, level=0.1, min_gap=10, guard=2)
+    expected = np.ones(len(strength), bool)
+    expected[7:23] = False  # the 20-frame break, less 2 guard frames at each end
+    expected[38:] = False  # the 12 frames at the end, less the guard; the 3-frame dip is masked
+    np.testing.assert_array_equal(on, expected)
+    # a video where no frame shows the overlay: the template may not fit it, so mask it all
+    assert frames_showing_overlay(np.zeros(8)).all()
+    assert frames_showing_overlay(np.ones(8)).all()
 
 
 def test_a_second_mask_extends_the_first_only_when_it_holds_it_and_is_larger():
