@@ -23,6 +23,8 @@ class InpaintConfig(BaseModel):
     mask: str | None = Field(None, description="mask image, folder of masks, mask video, or 'auto'")
     box: tuple[str, ...] = Field((), description="X,Y,W,H rectangles (pixels, or fractions with a '.')")
     dilate_px: int = Field(2, ge=0, le=64, description="grow the hole by this many pixels (full resolution)")
+    auto_mask_frames: Literal["showing", "all"] = Field(
+        "showing", description="with --mask auto: inpaint only the frames that show the overlay, or all frames")
     # working region and size
     max_side: int = Field(960, ge=64, le=8192, description="longest side of the working frames")
     roi: bool = Field(True, description="work on a crop around the hole instead of the whole frame")

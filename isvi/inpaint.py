@@ -241,6 +241,7 @@ class InpaintReport:
     seconds: float
     stage_seconds: dict[str, float] = field(default_factory=dict)
     passthrough: bool = False
+    frames_with_hole: int | None = None  # frames the mask has a hole in (the others are copied)
 
 
 def check_output_path(input_path: Path, output: Path, overwrite: bool) -> None:
@@ -283,13 +284,18 @@ def inpaint_video(input_path: str | os.PathLike, output: str | os.PathLike, cfg:
             raise
         finally:
             bars.close()
-    return InpaintReport(info.frames, time.perf_counter() - started, dict(bars.seconds), passthrough)
+    return InpaintReport(info.frames, time.perf_counter() - started, dict(bars.seconds), passthrough,
+                         int(np.count_nonzero(coverage)))
 
 
 def _open_masks(cfg: InpaintConfig, src: VideoSource) -> MaskSource:
     boxes = [parse_box(b) for b in cfg.box]
     if cfg.mask == "auto":
-        from isvi.watermark import detect_auto_overlay
+        from isvi.watermark import detect_auto_overlay, frames_showing_overlay, video_overlay_strengths
 
-        return static_mask(detect_auto_overlay(src.path).mask, boxes, src.info, "--mask auto")
+        est = detect_auto_overlay(src.path)
+        frames_on = None
+        if cfg.auto_mask_frames == "showing" and est.template is not None:
+            frames_on = frames_showing_overlay(video_overlay_strengths(src, est.template))
+        return static_mask(est.mask, boxes, src.info, "--mask auto", frames_on=frames_on)
     return open_mask(cfg.mask, boxes, src.info)

@@ -100,19 +100,29 @@ def _as_hole(img: np.ndarray) -> np.ndarray:
 
 
 class MaskSource:
-    """Per-frame boolean holes at the video's size: ``read(start, stop) -> (n, H, W)``."""
+    """Per-frame boolean holes at the video's size: ``read(start, stop) -> (n, H, W)``.
+
+    ``static`` is one hole for every frame, or for the frames ``frames_on`` (bool per frame)
+    marks: a detected logo in the frames that show it. Boxes apply to every frame.
+    """
 
     def __init__(self, info: VideoInfo, *, static: np.ndarray | None = None, files: list[Path] | None = None,
-                 video: VideoSource | None = None, boxes: np.ndarray | None = None, path: Path | None = None):
+                 video: VideoSource | None = None, boxes: np.ndarray | None = None, path: Path | None = None,
+                 frames_on: np.ndarray | None = None):
         self.info, self.path = info, path
         self._static, self._files, self._video = static, files, video
         self._boxes = boxes if boxes is not None else np.zeros((info.height, info.width), bool)
+        if frames_on is not None and len(frames_on) != info.frames:
+            raise ValueError(f"frames_on has {len(frames_on)} entries for {info.frames} frames")
+        self._frames_on = None if frames_on is None or np.all(frames_on) else np.asarray(frames_on, bool)
 
     def read(self, start: int, stop: int) -> np.ndarray:
         n = max(0, min(stop, self.info.frames) - start)
         shape = (self.info.height, self.info.width)
         if self._static is not None:
             holes = np.broadcast_to(self._static, (n, *shape)).copy()
+            if self._frames_on is not None:
+                holes &= self._frames_on[start:start + n, None, None]
         elif self._files is not None:
             holes = np.stack([self._load(p) for p in self._files[start:start + n]]) if n else np.zeros((0, *shape), bool)
         elif self._video is not None:
@@ -136,7 +146,7 @@ class MaskSource:
     @property
     def is_static(self) -> bool:
         """True when every frame has the same hole (a logo or watermark)."""
-        return self._files is None and self._video is None
+        return self._files is None and self._video is None and self._frames_on is None
 
     def coverage(self, chunk: int = 64) -> np.ndarray:
         """Fraction of hole pixels per frame; reads the whole mask once (masks are small)."""
@@ -161,10 +171,12 @@ class MaskSource:
         return coverage
 
 
-def static_mask(hole: np.ndarray, boxes: list[Box], info: VideoInfo, label: str) -> MaskSource:
-    """A mask that is ``hole`` (H, W) in every frame, plus ``boxes`` (e.g. a detected logo)."""
+def static_mask(hole: np.ndarray, boxes: list[Box], info: VideoInfo, label: str,
+                frames_on: np.ndarray | None = None) -> MaskSource:
+    """A mask that is ``hole`` (H, W) (e.g. a detected logo) in every frame, or in the frames
+    ``frames_on`` marks (bool per frame), plus ``boxes`` in every frame."""
     box_mask = boxes_mask(boxes, info.width, info.height) if boxes else None
-    return MaskSource(info, static=hole, boxes=box_mask, path=Path(label))
+    return MaskSource(info, static=hole, boxes=box_mask, path=Path(label), frames_on=frames_on)
 
 
 def open_mask(spec: str | os.PathLike | None, boxes: list[Box], info: VideoInfo) -> MaskSource:

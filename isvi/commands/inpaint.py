@@ -48,6 +48,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--box", action="append", metavar="X,Y,W,H",
                    help="rectangle to remove, in pixels or as fractions (repeatable; adds to --mask)")
     g.add_argument("--dilate", dest="dilate_px", type=int, metavar="PX", help=_field_help("dilate_px"))
+    g.add_argument("--auto-mask-frames", choices=["showing", "all"], help=_field_help("auto_mask_frames"))
     g = p.add_argument_group("method")
     g.add_argument("--max-side", type=int, metavar="PX", help=_field_help("max_side"))
     g.add_argument("--no-roi", dest="roi", action="store_const", const=False,
@@ -88,6 +89,8 @@ def run(args: argparse.Namespace) -> int:
     report = inpaint_video(args.input, args.output, cfg, progress=sys.stderr.isatty())
     if not cfg.quiet:
         what = "copied (empty mask)" if report.passthrough else "inpainted"
+        if not report.passthrough and report.frames_with_hole < report.frames:
+            what = f"({report.frames_with_hole} with a hole) inpainted"
         print(f"{args.output}: {report.frames} frames {what} in {report.seconds:.1f} s "
               f"({report.seconds / max(report.frames, 1):.2f} s/frame)", file=sys.stderr)
     return 0
