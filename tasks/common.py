@@ -25,8 +25,10 @@ log = logging.getLogger("isvi.batch")
 # clarity term counts explained-away edges (a mask cached as accepted may now be refused);
 # automask 3: a second estimate from the frames that show the overlay may replace the first;
 # automask 4: the drift test leaves out shifts along straight edges (masks change), and the
-# stage also caches the frame to preview the mask on.
-VERSIONS = {"probe": 1, "automask": 4, "decode": 1, "flow": 1, "complete": 1, "fill": 2, "composite": 1, "encode": 1}
+# stage also caches the frame to preview the mask on; automask 5: it also caches the template
+# that the presence stage (per video: how strongly each frame shows the overlay) measures with.
+VERSIONS = {"probe": 1, "automask": 5, "presence": 1, "decode": 1, "flow": 1, "complete": 1, "fill": 2, "composite": 1,
+            "encode": 1}
 
 # The configuration fields each stage reads (window geometry enters through the window itself).
 STAGE_FIELDS = {

@@ -105,6 +105,26 @@ def _cached_mask(cache: ZarrCache, key: StageKey) -> np.ndarray:
     return np.asarray(cache.read(key, ["mask"])[0]["mask"][0], bool)
 
 
+def _write_auto_mask(cache: ZarrCache, key: StageKey, est, clearest, **marker_info) -> None:
+    """Cache a detection: its mask, the template that tells which frames show the overlay,
+    and ``clearest`` (the preview's frame; per member for a pool)."""
+    arrays, attrs = {"mask": est.mask[None]}, {"clearest_frame": clearest}
+    if est.template is not None:
+        arrays["template"] = est.template.as_array()[None]
+        attrs.update(template_box=list(est.template.box), template_scale=est.template.scale)
+    cache.write(key, arrays, 1, attrs=attrs, **marker_info)
+
+
+def _cached_template(cache: ZarrCache, key: StageKey):
+    """The :class:`isvi.watermark.OverlayTemplate` of a finished automask stage, or None."""
+    from isvi.watermark import OverlayTemplate
+
+    group = cache.open(key)
+    if "template" not in group:
+        return None
+    return OverlayTemplate.from_array(group["template"][0], group.attrs["template_box"], group.attrs["template_scale"])
+
+
 def _automask_key(owner: str, group: str) -> StageKey:
     """Where a detected auto mask lives: ``owner`` a video id (group "video") or a pool id ("pool")."""
     from isvi.watermark import AUTO_MASK_MIN_CONFIDENCE
@@ -113,17 +133,17 @@ def _automask_key(owner: str, group: str) -> StageKey:
     return StageKey(owner, group, "automask", "", stage_fingerprint("automask", VERSIONS["automask"], conf, [owner]))
 
 
-def _auto_mask(cache: ZarrCache, video_id: str, local: str) -> np.ndarray:
-    """The detected static-overlay mask of one video, cached like any stage output, with
-    the frame that shows the overlay most clearly (for its preview)."""
+def _auto_mask(cache: ZarrCache, video_id: str, local: str) -> tuple[np.ndarray, StageKey]:
+    """The detected static-overlay mask of one video and where it is cached (with the
+    frame that shows the overlay most clearly, for its preview, and its template)."""
     from isvi.watermark import detect_auto_overlay
 
     key = _automask_key(video_id, "video")
     if cache.is_complete(key):
-        return _cached_mask(cache, key)
+        return _cached_mask(cache, key), key
     est = detect_auto_overlay(local)
-    cache.write(key, {"mask": est.mask[None]}, 1, attrs={"clearest_frame": est.clearest_frame.get(Path(local))})
-    return est.mask
+    _write_auto_mask(cache, key, est, est.clearest_frame.get(Path(local)))
+    return est.mask, key
 
 
 def pool_mask_key(pool: str) -> StageKey:
@@ -131,22 +151,49 @@ def pool_mask_key(pool: str) -> StageKey:
     return _automask_key(pool, "pool")
 
 
-def _pooled_mask(cache: ZarrCache, pool: str, local: str) -> np.ndarray:
+def _pooled_mask(cache: ZarrCache, pool: str, local: str) -> tuple[np.ndarray, StageKey]:
     key = pool_mask_key(pool)
     if not cache.is_complete(key):
         raise StageError(f"{local}: the auto mask of its pool ({pool}) is not in the cache {cache.url}; "
                          f"run the job again to detect it")
-    return _cached_mask(cache, key)
+    return _cached_mask(cache, key), key
+
+
+def _frames_showing(cache: ZarrCache, mask_key: StageKey, video_id: str, local: str) -> np.ndarray | None:
+    """Bool per frame of the video: the frames that show its auto mask's overlay
+    (:func:`isvi.watermark.frames_showing_overlay`), None when the detection left no template.
+
+    The per-frame strengths take one decoding pass over the video, so they are cached (keyed
+    by the video and its mask's detection); the rule that turns them into frames is cheap.
+    """
+    from isvi.video import VideoSource
+    from isvi.watermark import frames_showing_overlay, video_overlay_strengths
+
+    key = StageKey(video_id, "video", "presence", "",
+                   stage_fingerprint("presence", VERSIONS["presence"], {}, [mask_key.fp]))
+    if cache.is_complete(key):
+        return frames_showing_overlay(cache.read(key, ["strength"])[0]["strength"])
+    template = _cached_template(cache, mask_key)
+    if template is None:
+        return None
+    with VideoSource(local) as src:
+        strength = video_overlay_strengths(src, template)
+    cache.write(key, {"strength": strength}, max(1, len(strength)))
+    return frames_showing_overlay(strength)
 
 
 def _open_masks(item_mask: str | None, boxes: tuple[str, ...], info, *, cache: ZarrCache | None = None,
-                video_id: str | None = None, local: str | None = None, mask_pool: str | None = None):
+                video_id: str | None = None, local: str | None = None, mask_pool: str | None = None,
+                auto_frames: str = "showing"):
+    """The video's mask; an ``auto`` mask is detected (or read from the cache) and, with
+    ``auto_frames="showing"``, holds only in the frames that show the overlay."""
     from isvi.masks import open_mask, parse_box, static_mask
 
     parsed = [parse_box(b) for b in boxes]
     if item_mask == "auto":
-        mask = _pooled_mask(cache, mask_pool, local) if mask_pool else _auto_mask(cache, video_id, local)
-        return static_mask(mask, parsed, info, f"{local} (--mask auto)")
+        mask, key = _pooled_mask(cache, mask_pool, local) if mask_pool else _auto_mask(cache, video_id, local)
+        frames_on = _frames_showing(cache, key, video_id, local) if auto_frames == "showing" else None
+        return static_mask(mask, parsed, info, f"{local} (--mask auto)", frames_on=frames_on)
     return open_mask(item_mask, parsed, info)
 
 
@@ -177,7 +224,8 @@ def probe_video(item: VideoItem, output: str, cfg: InpaintConfig, cache: ZarrCac
     with VideoSource(local, folder_fps=cfg.fps_fraction) as src:
         info = src.info
         vid = content_id(local, mask, boxes, mask_pool)
-        masks = _open_masks(mask, boxes, info, cache=cache, video_id=vid, local=str(local), mask_pool=mask_pool)
+        masks = _open_masks(mask, boxes, info, cache=cache, video_id=vid, local=str(local), mask_pool=mask_pool,
+                            auto_frames=cfg.auto_mask_frames)
         coverage = masks.fillable_coverage()
         key = StageKey(vid, "video", "probe", "",
                        stage_fingerprint("probe", VERSIONS["probe"], {"detect": detect, "threshold": threshold,
@@ -232,7 +280,7 @@ def write_mask_preview(v: VideoRef, cfg: InpaintConfig, cache: ZarrCache, url: s
 
     with VideoSource(v.local, folder_fps=cfg.fps_fraction) as src:
         masks = _open_masks(v.mask, v.boxes, src.info, cache=cache, video_id=v.video_id, local=v.local,
-                            mask_pool=v.mask_pool)
+                            mask_pool=v.mask_pool, auto_frames=cfg.auto_mask_frames)
         k = preview_frame(src.info.frames, _clearest_frame(v, cache))
         frame = src.read(k, k + 1)[0]
         hole = masks.read(k, k + 1)[0]
@@ -295,8 +343,7 @@ def detect_pool_masks(items: list[VideoItem], cfg: InpaintConfig, cache: ZarrCac
                 errors.update((m[0], f"{type(exc).__name__}: {exc}") for m in members)
                 continue
             clearest = {m[0]: est.clearest_frame.get(Path(m[1])) for m in members}
-            cache.write(key, {"mask": est.mask[None]}, 1, attrs={"clearest_frame": clearest},
-                        members=sorted(m[0] for m in members))
+            _write_auto_mask(cache, key, est, clearest, members=sorted(m[0] for m in members))
         pools.update((m[0], pool) for m in members)
     return PooledMasks(pools, errors)
 
@@ -324,6 +371,8 @@ def _key(v: VideoRef, shot: ShotSpec, stage: str, part: str, cfg: InpaintConfig,
 
 def decode_key(v: VideoRef, shot: ShotSpec, cfg: InpaintConfig) -> StageKey:
     geometry = {"start": shot.start, "stop": shot.stop, "chunk": chunk_frames(cfg)}
+    if v.mask == "auto":  # which frames get the hole (only auto masks read it: other caches stay valid)
+        geometry["auto_mask_frames"] = cfg.auto_mask_frames
     return _key(v, shot, "decode", "", cfg, geometry, [v.video_id])
 
 
@@ -362,7 +411,7 @@ def decode_shot(v: VideoRef, shot: ShotSpec, cfg: InpaintConfig, cache: ZarrCach
     def compute():
         with VideoSource(v.local, folder_fps=cfg.fps_fraction) as src:
             masks = _open_masks(v.mask, v.boxes, src.info, cache=cache, video_id=v.video_id, local=v.local,
-                                 mask_pool=v.mask_pool)
+                                mask_pool=v.mask_pool, auto_frames=cfg.auto_mask_frames)
             group = cache.create(key, {"frames": ((n, v.height, v.width, 3), np.uint8),
                                        "holes": ((n, v.height, v.width), bool)}, chunk)
             for s in range(0, n, chunk):

@@ -48,6 +48,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--auto-mask-pool", choices=("video", "folder", "job"),
                    help="videos that share one --mask auto detection: each its own (default), those in one "
                         "folder, or all; pooled videos of one source reveal a logo that one alone may not")
+    p.add_argument("--auto-mask-frames", dest="m_auto_mask_frames", choices=("showing", "all"),
+                   help="with --mask auto: inpaint only the frames of each video that show the overlay "
+                        "(default), or all frames")
     p.add_argument("--box", action="append", metavar="X,Y,W,H", help="job-wide rectangle (repeatable)")
     p.add_argument("--cache", metavar="URL", help="where intermediates live; default '<DEST>.isvi-cache'")
     p.add_argument("--overwrite", action="store_const", const=True, help="redo videos whose output exists")

@@ -180,6 +180,38 @@ def test_auto_mask_preview_shows_a_frame_that_carries_the_logo(tmp_path):
     assert on[int(np.argmin(gaps))] and min(gaps) < 3
 
 
+def test_auto_mask_leaves_the_frames_without_the_logo_and_caches_which_they_are(tmp_path, monkeypatch):
+    """A logo that leaves after 22 of 36 frames: the batch inpaints only the frames that show
+    it (and 2 guard frames), as ``isvi inpaint`` does; which frames those are is measured
+    once per video and cached, and ``auto_mask_frames="all"`` is a different decode."""
+    import skimage.data
+
+    from isvi.watermark_synth import overlay_watermark, pan_clip
+
+    clean = pan_clip(skimage.data.astronaut(), n=36, size=(192, 256), seed=1)
+    marked, footprint = overlay_watermark(clean, "logo", 0, alpha=0.45, colour=(255, 255, 255))
+    on = np.arange(36) < 22
+    clip = write_clip(tmp_path / "leaves.mkv", np.where(on[:, None, None, None], marked, clean))
+    cfg = InpaintConfig(mask="auto", codec="ffv1")
+    cache = ZarrCache(str(tmp_path / "cache"))
+    item = VideoItem(str(clip), "leaves.mkv")
+    v, _ = run_all(item, tmp_path / "out.mkv", cfg, cache, detect=False)
+    result, _ = read_video(tmp_path / "out.mkv")
+    np.testing.assert_array_equal(result[24:], clean[24:])
+    holes = np.broadcast_to(footprint, clean[:22].shape[:3])
+    err = lambda x: float(np.mean((x[:22].astype(float) - clean[:22].astype(float))[holes] ** 2))  # noqa: E731
+    assert err(result) < err(marked) / 4
+    assert [r["stage"] for r in cache.ls() if r["stage"] == "presence" and r["complete"]] == ["presence"]
+
+    def no_second_pass(*args, **kwargs):
+        raise AssertionError("the cached frame strengths should have been used")
+
+    monkeypatch.setattr("isvi.watermark.video_overlay_strengths", no_second_pass)
+    stages.probe_video(item, str(tmp_path / "again.mkv"), cfg, cache, detect=False)
+    every = cfg.model_copy(update={"auto_mask_frames": "all"})
+    assert stages.decode_key(v, v.shots[0], every) != stages.decode_key(v, v.shots[0], cfg)
+
+
 def test_pooled_auto_mask_finds_a_logo_no_single_video_shows(tmp_path, monkeypatch):
     """Seven static shots of one channel: each alone is refused; their pool finds the logo, once."""
     from isvi_models.errors import InputError
