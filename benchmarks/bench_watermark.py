@@ -18,7 +18,9 @@ static-camera clip). Results go to ``benchmarks/results/watermark.json``.
 ``--inpaint`` also inpaints the clip on the detected mask (``isvi`` defaults, as ``isvi
 inpaint --mask auto`` would; it grows the mask by ``dilate_px``) and OpenCV Telea (radius 3)
 on the same grown mask, and scores both by PSNR inside the overlay's footprint against the
-clip before the overlay (the issue's "above Telea inside it").
+clip before the overlay (the issue's "above Telea inside it"). isvi inpaints only the frames
+that show the overlay, as ``isvi inpaint --mask auto`` does (``--every-frame``: all of them,
+as ``--auto-mask-frames all``); Telea inpaints every frame.
 
 ``--crf N`` sends every watermarked clip through H.264 at CRF N (libx264, preset medium) and
 detects on the decoded frames, as a real upload is compressed after its logo was burnt in;
@@ -29,7 +31,9 @@ others left clean at the ``start``, the ``end`` or in the ``middle`` of the clip
 that arrives late, leaves early or drops out for a break), once per spec given. The mask is
 scored on the overlay's footprint as usual, and the JSON rows record ``frames_showing``
 (distinct frames the detector saw the overlay in). ``--inpaint`` then scores every frame,
-clean ones included.
+clean ones included, and also the frames with and without the overlay apart. Every row with a
+mask counts the frames ``isvi inpaint --mask auto`` would inpaint (``frames_inpainted``) and
+those that carry the overlay but would be left as they were (``frames_missed``).
 
 ``--pool-with A,B`` pools every clip with other dev clips, as ``isvi detect-watermark
 clip.mp4 a.mp4 b.mp4`` pools videos of one source: A and B are resized to the clip's size
@@ -40,6 +44,9 @@ from files); the mask is scored on the clip's overlay. A clip is never pooled wi
     .venv/bin/python benchmarks/bench_watermark.py [--devset DIR] [--seeds 0 1] [--motion dense --out F] [--crf 23]
     .venv/bin/python benchmarks/bench_watermark.py --seeds 0 1 2 --clips bikes_pan_square bikes_street_blob \
         --shown 0.8:end 0.7:end 0.7:start 0.6:middle --out benchmarks/results/watermark_shown.json
+    .venv/bin/python benchmarks/bench_watermark.py --seeds 0 1 2 --clips bikes_pan_square bikes_street_blob \
+        --shown 1:end 0.8:end 0.7:start 0.6:middle --inpaint [--every-frame] \
+        --out benchmarks/results/watermark_shown_inpaint[_every].json
     .venv/bin/python benchmarks/bench_watermark.py --seeds 0 1 2 --inpaint --out benchmarks/results/watermark_pooled.json \
         --pool-with city_pan_logo,vtest_static_blob,bikes_street_blob,bikes_pan_square
 """
@@ -59,7 +66,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from isvi.video import VideoSource  # noqa: E402
-from isvi.watermark import detect_pooled_overlay, detect_static_overlay, sample_indices  # noqa: E402
+from isvi.watermark import (detect_pooled_overlay, detect_static_overlay, frames_showing_overlay,  # noqa: E402
+                            overlay_strengths, sample_indices)
 from isvi.watermark_synth import KINDS, overlay_watermark  # noqa: E402
 from isvi_models.errors import InputError  # noqa: E402
 
@@ -79,9 +87,17 @@ def score(mask: np.ndarray, overlay: np.ndarray, tol: int = 5) -> dict:
     }
 
 
-def inpaint_scores(marked: np.ndarray, clean: np.ndarray, mask: np.ndarray, overlay: np.ndarray) -> dict:
-    """PSNR inside the overlay's footprint of isvi and of Telea, both on the detected mask
-    grown as ``isvi inpaint`` grows it (``InpaintConfig().dilate_px``)."""
+def inpaint_scores(marked: np.ndarray, clean: np.ndarray, mask: np.ndarray, overlay: np.ndarray,
+                   inpainted: np.ndarray, shown: np.ndarray) -> dict:
+    """PSNR inside the overlay's footprint of isvi and of Telea against the clip before the
+    overlay, both on the detected mask grown as ``isvi inpaint`` grows it
+    (``InpaintConfig().dilate_px``).
+
+    isvi inpaints the frames ``inpainted`` (bool per frame), as ``isvi inpaint --mask auto``
+    does; Telea every frame. ``shown`` (bool per frame) says which frames carry the overlay:
+    the scores are also given over those (``_shown``) and over the others (``_clean``, with
+    the input's own score there, ``psnr_input_clean``).
+    """
     import cv2
 
     from isvi.config import InpaintConfig
@@ -90,15 +106,21 @@ def inpaint_scores(marked: np.ndarray, clean: np.ndarray, mask: np.ndarray, over
     from isvi_models.ops.masks import dilate_holes
 
     cfg = InpaintConfig()
-    holes = np.broadcast_to(mask, marked.shape[:3]).copy()
+    holes = np.broadcast_to(mask, marked.shape[:3]) & inpainted[:, None, None]
     t0 = time.perf_counter()
     out = inpaint_arrays(marked, holes, cfg)
     isvi_s = time.perf_counter() - t0
     grown = dilate_holes(mask[None], cfg.dilate_px)[0].astype(np.uint8)
     telea = np.stack([cv2.inpaint(f, grown, 3, cv2.INPAINT_TELEA) for f in marked])
-    inside = np.broadcast_to(overlay, marked.shape[:3])
-    return {"psnr_isvi": masked_psnr(out, clean, inside), "psnr_telea": masked_psnr(telea, clean, inside),
-            "inpaint_seconds": isvi_s}
+    row = {"inpaint_seconds": isvi_s}
+    for part, frames in (("", np.ones(len(marked), bool)), ("_shown", shown), ("_clean", ~shown)):
+        if frames.any():
+            inside = np.broadcast_to(overlay, marked.shape[:3]) & frames[:, None, None]
+            row[f"psnr_isvi{part}"] = masked_psnr(out, clean, inside)
+            row[f"psnr_telea{part}"] = masked_psnr(telea, clean, inside)
+            if part == "_clean":
+                row["psnr_input_clean"] = masked_psnr(marked, clean, inside)
+    return row
 
 
 def shown_in(n: int, spec: str) -> np.ndarray:
@@ -150,6 +172,9 @@ def main(argv=None) -> int:
     ap.add_argument("--shown", nargs="+", default=[None], metavar="SHARE:CLEAN",
                     help="overlay on only SHARE of the frames, the clean ones at the start, end or middle; "
                          "one run per spec")
+    ap.add_argument("--every-frame", action="store_true",
+                    help="with --inpaint: inpaint every frame, not only those that show the overlay "
+                         "(isvi inpaint --auto-mask-frames all)")
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "watermark.json")
     args = ap.parse_args(argv)
 
@@ -203,9 +228,20 @@ def main(argv=None) -> int:
                            frames_showing=est.frames_showing)
                 rows.append(row)
                 extra = ""
-                if args.inpaint and est.found:
-                    row.update(inpaint_scores(marked, frames, est.mask, overlay))
-                    extra = f"  PSNR in overlay: isvi {row['psnr_isvi']:.2f}, telea {row['psnr_telea']:.2f}"
+                if est.found:
+                    shown_frames = shown_in(len(frames), shown) if shown else np.ones(len(frames), bool)
+                    inpainted = np.ones(len(frames), bool)
+                    if not args.every_frame and est.template is not None:
+                        inpainted = frames_showing_overlay(overlay_strengths(marked, est.template))
+                    row.update(frames_inpainted=int(inpainted.sum()),
+                               frames_missed=int((shown_frames & ~inpainted).sum()))
+                    extra = f"  inpainted {row['frames_inpainted']}/{len(frames)}, missed {row['frames_missed']}"
+                    if args.inpaint:
+                        row.update(inpaint_scores(marked, frames, est.mask, overlay, inpainted, shown_frames))
+                        extra += f"; PSNR in overlay: isvi {row['psnr_isvi']:.2f}, telea {row['psnr_telea']:.2f}"
+                        if "psnr_isvi_clean" in row:
+                            extra += (f"; clean frames: isvi {row['psnr_isvi_clean']:.2f}, input "
+                                      f"{row['psnr_input_clean']:.2f}")
                 print(f"{clip.name:20s} {label:16s} {seed:4d} {row['iou']:6.3f} {row['coverage']:6.3f} "
                       f"{row['near']:6.3f} {row['confidence']:5.2f} {row['seconds']:5.2f}{extra}")
     args.out.parent.mkdir(parents=True, exist_ok=True)
