@@ -9,11 +9,17 @@ from __future__ import annotations
 import tomllib
 from fractions import Fraction
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from isvi_models.errors import InputError
+
+
+def field_choices(model: type[BaseModel], name: str) -> tuple[str, ...]:
+    """The values a ``Literal`` field of ``model`` allows: the CLI's ``choices``, so the command
+    line never offers other values than the configuration accepts."""
+    return get_args(model.model_fields[name].annotation)
 
 
 class InpaintConfig(BaseModel):

@@ -5,6 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 
+from flows.config import JobConfig
+from isvi.config import InpaintConfig, field_choices
+
 EPILOG = """\
 SOURCE is a folder (searched recursively), a glob, an fsspec URL (s3://bucket/prefix, file://...)
 or a manifest (.csv or .jsonl; columns: video, mask, boxes, output). DEST is a folder or an fsspec
@@ -45,10 +48,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("-o", "--output", dest="dest", required=True, help="destination folder or fsspec URL")
     p.add_argument("--config", metavar="TOML", help="job options (top-level keys, and an [inpaint] table)")
     p.add_argument("--mask", help="job-wide mask for videos the manifest does not describe ('auto': detect it)")
-    p.add_argument("--auto-mask-pool", choices=("video", "folder", "job"),
+    p.add_argument("--auto-mask-pool", choices=field_choices(JobConfig, "auto_mask_pool"),
                    help="videos that share one --mask auto detection: each its own (default), those in one "
                         "folder, or all; pooled videos of one source reveal a logo that one alone may not")
-    p.add_argument("--auto-mask-frames", dest="m_auto_mask_frames", choices=("showing", "all"),
+    p.add_argument("--auto-mask-frames", dest="m_auto_mask_frames",
+                   choices=field_choices(InpaintConfig, "auto_mask_frames"),
                    help="with --mask auto: inpaint only the frames of each video that show the overlay "
                         "(default), or all frames")
     p.add_argument("--box", action="append", metavar="X,Y,W,H", help="job-wide rectangle (repeatable)")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from isvi.config import InpaintConfig
+from isvi.config import InpaintConfig, field_choices
 
 EPILOG = """\
 examples:
@@ -18,6 +18,10 @@ examples:
 Every option can also be set in the TOML file given to --config (field names as below,
 with '_' for '-'); command-line options win over the file.
 """
+
+
+def _choices(name: str) -> tuple[str, ...]:
+    return field_choices(InpaintConfig, name)
 
 
 def _field_help(name: str) -> str:
@@ -48,7 +52,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--box", action="append", metavar="X,Y,W,H",
                    help="rectangle to remove, in pixels or as fractions (repeatable; adds to --mask)")
     g.add_argument("--dilate", dest="dilate_px", type=int, metavar="PX", help=_field_help("dilate_px"))
-    g.add_argument("--auto-mask-frames", choices=["showing", "all"], help=_field_help("auto_mask_frames"))
+    g.add_argument("--auto-mask-frames", choices=_choices("auto_mask_frames"), help=_field_help("auto_mask_frames"))
     g = p.add_argument_group("method")
     g.add_argument("--max-side", type=int, metavar="PX", help=_field_help("max_side"))
     g.add_argument("--no-roi", dest="roi", action="store_const", const=False,
@@ -56,20 +60,20 @@ def register(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--roi-margin", dest="roi_margin_px", type=int, metavar="PX", help=_field_help("roi_margin_px"))
     g.add_argument("--window", dest="window_frames", type=int, metavar="N", help=_field_help("window_frames"))
     g.add_argument("--overlap", dest="overlap_frames", type=int, metavar="N", help=_field_help("overlap_frames"))
-    g.add_argument("--flow-preset", choices=["ultrafast", "fast", "medium"], help="DIS optical flow preset")
+    g.add_argument("--flow-preset", choices=_choices("flow_preset"), help="DIS optical flow preset")
     g.add_argument("--flow-dilate", dest="flow_dilate_px", type=int, metavar="PX",
                    help=_field_help("flow_dilate_px"))
     g.add_argument("--consistency", dest="consistency_px", type=float, metavar="PX",
                    help=_field_help("consistency_px"))
     g.add_argument("--max-trace", dest="max_trace_px", type=float, metavar="PX", help=_field_help("max_trace_px"))
     g.add_argument("--alpha", type=float, help=_field_help("alpha"))
-    g.add_argument("--spatial-fill", choices=["telea", "ns", "biharmonic", "fsr"],
+    g.add_argument("--spatial-fill", choices=_choices("spatial_fill"),
                    help="fill for pixels no frame shows; default fsr (OpenCV frequency-selective reconstruction)")
-    g.add_argument("--flow-completion", choices=["laplace", "igfc"], help="default laplace")
-    g.add_argument("--style-fusion", choices=["none", "asfn"], help="default none")
+    g.add_argument("--flow-completion", choices=_choices("flow_completion"), help="default laplace")
+    g.add_argument("--style-fusion", choices=_choices("style_fusion"), help="default none")
     g.add_argument("--models", metavar="DIR", help="folder holding igfc.onnx / asfn.onnx")
     g = p.add_argument_group("output")
-    g.add_argument("--codec", choices=["h264", "ffv1"], help="h264 (default) or ffv1 (lossless, .mkv)")
+    g.add_argument("--codec", choices=_choices("codec"), help="h264 (default) or ffv1 (lossless, .mkv)")
     g.add_argument("--crf", type=int, help=_field_help("crf"))
     g.add_argument("--preset", help="x264 preset; default medium")
     g.add_argument("--fps", help="frame rate of a frame-folder input (e.g. 25 or 30000/1001); default 25")
