@@ -1013,8 +1013,11 @@ def video_overlay_strengths(source, template: OverlayTemplate, chunk: int = 64) 
     """:func:`overlay_strengths` of every frame of an open :class:`isvi.video.VideoSource`
     (decoded in chunks of ``chunk`` frames: memory stays one chunk)."""
     n = source.info.frames
-    return np.concatenate([overlay_strengths(source.read(s, s + chunk), template) for s in range(0, n, chunk)]
-                          or [np.zeros(0, np.float32)])
+    out = np.concatenate([overlay_strengths(source.read(s, s + chunk), template) for s in range(0, n, chunk)]
+                         or [np.zeros(0, np.float32)])
+    if len(out) != n:
+        raise InputError(source.path, f"decoded {len(out)} frames, expected {n}")
+    return out
 
 
 def frames_showing_overlay(strengths: np.ndarray, *, level: float = PRESENCE_LEVEL,

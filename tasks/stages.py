@@ -279,8 +279,9 @@ def write_mask_preview(v: VideoRef, cfg: InpaintConfig, cache: ZarrCache, url: s
     from isvi.video import VideoSource
 
     with VideoSource(v.local, folder_fps=cfg.fps_fraction) as src:
+        # The whole mask, also when the frame is one the video's inpainting leaves alone.
         masks = _open_masks(v.mask, v.boxes, src.info, cache=cache, video_id=v.video_id, local=v.local,
-                            mask_pool=v.mask_pool, auto_frames=cfg.auto_mask_frames)
+                            mask_pool=v.mask_pool, auto_frames="all")
         k = preview_frame(src.info.frames, _clearest_frame(v, cache))
         frame = src.read(k, k + 1)[0]
         hole = masks.read(k, k + 1)[0]
