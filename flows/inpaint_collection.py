@@ -34,8 +34,8 @@ from tasks.common import StageRef
 from tasks.stages import plan_shot
 
 GPU_STAGES = ("flow", "complete", "fill")
-REPORT_FIELDS = ("name", "status", "frames", "shots", "windows", "seconds", "computed_stages", "cached_stages",
-                 "error", "output", "mask_preview")
+REPORT_FIELDS = ("name", "status", "frames", "frames_with_hole", "shots", "windows", "seconds", "computed_stages",
+                 "cached_stages", "error", "output", "mask_preview")
 
 
 def _gpu(job: JobConfig):
@@ -125,7 +125,8 @@ def inpaint_collection(job: JobConfig) -> list[dict]:
     todo = []
     for item in items:
         out = job.output_for(item.name)
-        rows[item.name] = {"name": item.name, "output": out, "status": "pending", "frames": 0, "shots": 0,
+        rows[item.name] = {"name": item.name, "output": out, "status": "pending", "frames": 0,
+                           "frames_with_hole": 0, "shots": 0,
                            "windows": 0, "error": "", "stage_seconds": {}, "computed_stages": [],
                            "cached_stages": 0, "seconds": 0.0, "mask_preview": ""}
         if exists(out) and not job.overwrite:
@@ -211,7 +212,8 @@ def inpaint_collection(job: JobConfig) -> list[dict]:
                 prev, prev_fp = p, pk.fp
         futs.append(T.encode.submit(v, composites, cfg, cache))
         per_video[name] = futs
-        rows[name].update(frames=v.frames, shots=len(v.shots), windows=n_windows)
+        rows[name].update(frames=v.frames, frames_with_hole=v.frames_with_hole, shots=len(v.shots),
+                          windows=n_windows)
     _follow({n: [f for f in futs if not isinstance(f, StageRef)] for n, futs in per_video.items()})
     for name, entries in per_video.items():
         futs = [f for f in entries if not isinstance(f, StageRef)]

@@ -78,6 +78,7 @@ class VideoRef:
     shots: tuple[ShotSpec, ...]
     passthrough: bool       # empty mask: copy through
     mask_pool: str | None = None  # id of the pooled auto mask it uses (None: its own)
+    frames_with_hole: int | None = None  # frames the mask has a hole in (an auto mask: those showing the overlay)
 
 
 @dataclass(frozen=True)

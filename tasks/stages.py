@@ -239,7 +239,8 @@ def probe_video(item: VideoItem, output: str, cfg: InpaintConfig, cache: ZarrCac
                     boxes=tuple(boxes), frames=info.frames, width=info.width, height=info.height,
                     fps=str(info.fps), is_folder=info.is_folder,
                     shots=tuple(ShotSpec(i, a, b) for i, (a, b) in enumerate(shots)),
-                    passthrough=not coverage.any(), mask_pool=mask_pool)
+                    passthrough=not coverage.any(), mask_pool=mask_pool,
+                    frames_with_hole=int(np.count_nonzero(coverage)))
 
 
 # ---------------------------------------------------------------------------------

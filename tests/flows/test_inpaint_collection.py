@@ -53,6 +53,7 @@ def test_folder_batch_with_a_bad_video(prefect_api, collection, tmp_path):
     assert "bad.mp4" in status["bad.mp4"]["error"] and "InputError" in status["bad.mp4"]["error"]
     assert status["cut.mkv"]["shots"] == 2 and status["a.mkv"]["shots"] == 1
     assert status["a.mkv"]["frames"] == 24 and set(status["a.mkv"]["stage_seconds"]) >= {"flow", "fill", "encode"}
+    assert status["a.mkv"]["frames_with_hole"] == 24  # the box is on every frame
     with open(dest / "isvi-report.csv") as f:
         assert {r["name"]: r["status"] for r in csv.DictReader(f)}["bad.mp4"] == "failed"
     np.testing.assert_array_equal(read_video(dest / "a.mkv")[0], single(collection / "a.mkv", tmp_path))

@@ -196,6 +196,7 @@ def test_auto_mask_leaves_the_frames_without_the_logo_and_caches_which_they_are(
     cache = ZarrCache(str(tmp_path / "cache"))
     item = VideoItem(str(clip), "leaves.mkv")
     v, _ = run_all(item, tmp_path / "out.mkv", cfg, cache, detect=False)
+    assert v.frames_with_hole == 24  # the report's count
     result, _ = read_video(tmp_path / "out.mkv")
     np.testing.assert_array_equal(result[24:], clean[24:])
     holes = np.broadcast_to(footprint, clean[:22].shape[:3])
