@@ -252,20 +252,16 @@ class OverlayTemplate:
         """
         import cv2
 
-        rgb = np.asarray(frame)
-        g = _grey(rgb)
-        if self.scale < 1.0:
-            g = cv2.resize(g, None, fx=self.scale, fy=self.scale, interpolation=cv2.INTER_AREA)
-            if rgb.ndim == 3:
-                rgb = cv2.resize(np.clip(rgb[..., :3], 0, 255).astype(np.uint8), (g.shape[1], g.shape[0]),
-                                 interpolation=cv2.INTER_AREA)
+        frame = np.asarray(frame)
+        g = _analysis_grey(_grey(frame), self.scale)
+        rgb = _analysis_rgb(frame, g.shape)
         x0, y0, x1, y1 = self.box
         h, w = g.shape
         # A 1 px border, so the Sobel of the crop is the frame's at the box's edge.
         a0, b0, a1, b1 = max(0, x0 - 1), max(0, y0 - 1), min(w, x1 + 1), min(h, y1 + 1)
         channels = [g[b0:b1, a0:a1]]
-        if rgb.ndim == 3 and rgb.shape[-1] >= 3:
-            ycc = cv2.cvtColor(np.clip(rgb[b0:b1, a0:a1, :3], 0, 255).astype(np.uint8), cv2.COLOR_RGB2YCrCb)
+        if rgb is not None:
+            ycc = cv2.cvtColor(np.ascontiguousarray(rgb[b0:b1, a0:a1]), cv2.COLOR_RGB2YCrCb)
             channels += [ycc[..., 1], ycc[..., 2]]
         on = (self.gx != 0) | (self.gy != 0)
         tx, ty = self.gx[on], self.gy[on]
@@ -340,8 +336,30 @@ def _sobel(channel: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return cv2.Sobel(c, cv2.CV_32F, 1, 0, ksize=3), cv2.Sobel(c, cv2.CV_32F, 0, 1, ksize=3)
 
 
-def _colour_gradients(frame: np.ndarray, grey: np.ndarray, scale: float) -> tuple[np.ndarray, np.ndarray]:
-    """Signed x/y gradients of the channel (Y, Cr or Cb) with the largest gradient, per pixel.
+def _analysis_grey(grey: np.ndarray, scale: float) -> np.ndarray:
+    """A full-size grey frame at analysis scale (INTER_AREA). Every frame the detection
+    analyses and every frame :meth:`OverlayTemplate.strength` measures is reduced by this
+    one function, so the template's pixels and the frame's line up."""
+    import cv2
+
+    return cv2.resize(grey, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1.0 else grey
+
+
+def _analysis_rgb(frame: np.ndarray, shape: tuple[int, int]) -> np.ndarray | None:
+    """A colour frame as uint8 RGB at the analysis size ``shape`` (INTER_AREA); None for a grey one."""
+    import cv2
+
+    if frame.ndim != 3 or frame.shape[-1] < 3:
+        return None
+    rgb = np.clip(frame[..., :3], 0, 255).astype(np.uint8)
+    if rgb.shape[:2] != tuple(shape):
+        rgb = cv2.resize(rgb, (shape[1], shape[0]), interpolation=cv2.INTER_AREA)
+    return rgb
+
+
+def _colour_gradients(rgb: np.ndarray | None, grey: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Signed x/y gradients of the channel (Y, Cr or Cb) with the largest gradient, per pixel,
+    of a frame at analysis scale (``rgb`` None: a grey frame, its grey gradients).
 
     An overlay whose colour differs from the scene only in hue (a cyan box over sky) has no
     edge in grey; its chroma edge does. Taking the strongest channel per pixel (as HOG does
@@ -350,11 +368,8 @@ def _colour_gradients(frame: np.ndarray, grey: np.ndarray, scale: float) -> tupl
     """
     import cv2
 
-    if frame.ndim != 3 or frame.shape[-1] < 3:
+    if rgb is None:
         return _sobel(grey)
-    rgb = np.clip(frame[..., :3], 0, 255).astype(np.uint8)
-    if scale < 1.0:
-        rgb = cv2.resize(rgb, (grey.shape[1], grey.shape[0]), interpolation=cv2.INTER_AREA)
     ycc = cv2.cvtColor(rgb, cv2.COLOR_RGB2YCrCb)
     best_x, best_y = _sobel(grey)
     best = best_x**2 + best_y**2
@@ -398,8 +413,7 @@ class _Evidence:
         self.sampled += 1
         position = self._added.get(source, 0)
         self._added[source] = position + 1
-        if self.scale < 1.0:
-            g = cv2.resize(g, None, fx=self.scale, fy=self.scale, interpolation=cv2.INTER_AREA)
+        g = _analysis_grey(g, self.scale)
         # Redundancy test on a 1/8 thumbnail, blurred so sensor noise and compression do not
         # count as change: a mean absolute difference of ~1.5 grey levels is a visible shift.
         thumb = cv2.GaussianBlur(cv2.resize(g, None, fx=0.125, fy=0.125, interpolation=cv2.INTER_AREA)
@@ -410,7 +424,7 @@ class _Evidence:
         self.greys.append(g)
         self.video.append(source)
         self.position.append(position)
-        gx, gy = _colour_gradients(np.asarray(frame), g, self.scale)
+        gx, gy = _colour_gradients(_analysis_rgb(np.asarray(frame), g.shape), g)
         # Sobel on uint8 channels is within +-1020: int16 halves the memory of float32.
         self.gx.append(gx.astype(np.int16))
         self.gy.append(gy.astype(np.int16))
