@@ -143,16 +143,15 @@ class MaskSource:
             raise InputError(path, f"mask is {shape[1]}x{shape[0]} but the video is "
                                    f"{self.info.width}x{self.info.height}")
 
-    @property
-    def is_static(self) -> bool:
-        """True when every frame has the same hole (a logo or watermark)."""
-        return self._files is None and self._video is None and self._frames_on is None
-
     def coverage(self, chunk: int = 64) -> np.ndarray:
-        """Fraction of hole pixels per frame; reads the whole mask once (masks are small)."""
-        if self.is_static:
-            frac = float(self.read(0, 1).mean()) if self.info.frames else 0.0
-            return np.full(self.info.frames, frac)
+        """Fraction of hole pixels per frame. A static hole (a logo, boxes) has it in closed
+        form, also when only some frames have it; files and mask videos are read once."""
+        if self._files is None and self._video is None:
+            hole = self._boxes if self._static is None else self._static | self._boxes
+            out = np.full(self.info.frames, float(hole.mean()))
+            if self._frames_on is not None:
+                out[~self._frames_on] = float(self._boxes.mean())
+            return out
         out = []
         for s in range(0, self.info.frames, chunk):
             out.append(self.read(s, s + chunk).reshape(min(chunk, self.info.frames - s), -1).mean(axis=1))
