@@ -41,6 +41,14 @@ clip.mp4 a.mp4 b.mp4`` pools videos of one source: A and B are resized to the cl
 frames join the clip's in one estimate (``isvi.watermark.detect_watermark`` does the same
 from files); the mask is scored on the clip's overlay. A clip is never pooled with itself.
 
+``--clip-scale S`` (with ``--pool-with``) makes each clip a copy ``S`` times as large as its
+partners, downscaled (INTER_AREA) after the overlay was burnt in, as a platform transcodes a
+channel's video to a lower resolution: the pool mixes resolutions of one aspect ratio, its
+frames are fitted to the largest size as ``isvi detect-watermark`` fits them
+(``isvi.watermark.fit_frame``), and the mask is scaled back to the clip's size
+(``WatermarkEstimate.mask_at``) and scored there, against the footprint scaled the same way
+(``fit_mask``); the inpainting runs at the clip's size too.
+
     .venv/bin/python benchmarks/bench_watermark.py [--devset DIR] [--seeds 0 1] [--motion dense --out F] [--crf 23]
     .venv/bin/python benchmarks/bench_watermark.py --seeds 0 1 2 --clips bikes_pan_square bikes_street_blob \
         --shown 0.8:end 0.7:end 0.7:start 0.6:middle --out benchmarks/results/watermark_shown.json
@@ -49,6 +57,9 @@ from files); the mask is scored on the clip's overlay. A clip is never pooled wi
         --out benchmarks/results/watermark_shown_inpaint[_every].json
     .venv/bin/python benchmarks/bench_watermark.py --seeds 0 1 2 --inpaint --out benchmarks/results/watermark_pooled.json \
         --pool-with city_pan_logo,vtest_static_blob,bikes_street_blob,bikes_pan_square
+    .venv/bin/python benchmarks/bench_watermark.py --seeds 0 1 2 --inpaint --clip-scale 0.5 \
+        --pool-with city_pan_logo,vtest_static_blob,bikes_street_blob,bikes_pan_square \
+        --out benchmarks/results/watermark_pooled_mixed.json
 """
 
 from __future__ import annotations
@@ -66,8 +77,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from isvi.video import VideoSource  # noqa: E402
-from isvi.watermark import (detect_pooled_overlay, detect_static_overlay, frames_showing_overlay,  # noqa: E402
-                            overlay_strengths, sample_indices)
+from isvi.watermark import (detect_pooled_overlay, detect_static_overlay, fit_frame, fit_mask,  # noqa: E402
+                            frames_showing_overlay, overlay_strengths, sample_indices)
 from isvi.watermark_synth import KINDS, overlay_watermark  # noqa: E402
 from isvi_models.errors import InputError  # noqa: E402
 
@@ -175,8 +186,13 @@ def main(argv=None) -> int:
     ap.add_argument("--every-frame", action="store_true",
                     help="with --inpaint: inpaint every frame, not only those that show the overlay "
                          "(isvi inpaint --auto-mask-frames all)")
+    ap.add_argument("--clip-scale", type=float, default=1.0, metavar="S",
+                    help="with --pool-with: each clip a copy S (0 < S <= 1) times its partners' size, downscaled "
+                         "after the overlay is burnt in (a lower-resolution transcode in the pool; see above)")
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "watermark.json")
     args = ap.parse_args(argv)
+    if not 0 < args.clip_scale <= 1 or (args.clip_scale < 1 and not args.pool_with):
+        raise SystemExit("--clip-scale: needs 0 < S <= 1 and --pool-with")
 
     def sampled(clip: Path) -> np.ndarray:
         with VideoSource(clip / "gt.mp4") as src:
@@ -186,11 +202,17 @@ def main(argv=None) -> int:
     def compress(frames: np.ndarray) -> np.ndarray:
         return frames if args.crf is None else h264_roundtrip(frames, args.crf)
 
-    def burn(frames: np.ndarray, kind: str, seed: int, shown: str | None) -> tuple[np.ndarray, np.ndarray]:
+    def shrink(frames: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+        return np.stack([cv2.resize(f, (shape[1], shape[0]), interpolation=cv2.INTER_AREA) for f in frames])
+
+    def burn(frames: np.ndarray, kind: str, seed: int, shown: str | None,
+             shape: tuple[int, int] | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """The frames with the overlay (downscaled to ``shape`` after it is burnt in, then
+        compressed), and the overlay's footprint at the frames' size."""
         marked, overlay = overlay_watermark(frames, kind, seed)
         if shown:
             marked = np.where(shown_in(len(frames), shown)[:, None, None, None], marked, frames)
-        return compress(marked), overlay
+        return compress(marked if shape is None else shrink(marked, shape)), overlay
 
     import cv2
 
@@ -202,19 +224,25 @@ def main(argv=None) -> int:
     for clip in clips:
         frames = sampled(clip)
         h, w = frames.shape[1:3]
+        # the clip's own size: its partners' (h, w), or a downscaled copy (--clip-scale)
+        small = None if args.clip_scale == 1 else (round(h * args.clip_scale), round(w * args.clip_scale))
+        clean = frames if small is None else shrink(frames, small)
         others = {c: np.stack([cv2.resize(f, (w, h), interpolation=cv2.INTER_AREA) for f in fr])
                   for c, fr in partner_frames.items() if c != clip.name}
         for kind in KINDS:
             for seed, shown in itertools.product(args.seeds, args.shown):
-                marked, overlay = burn(frames, kind, seed, shown)
+                marked, overlay = burn(frames, kind, seed, shown, small)
+                if small is not None:
+                    overlay = fit_mask(overlay, small)
                 label = f"{kind} {shown}" if shown else kind
                 t0 = time.perf_counter()
                 row = {"clip": clip.name, "kind": kind, "seed": seed, "frames": len(frames), "motion_model": args.motion,
-                       "crf": args.crf, "shown": shown}
+                       "crf": args.crf, "shown": shown, "clip_size": list(marked.shape[1:3])}
                 try:
                     if others:
                         row["pooled_with"] = sorted(others)
-                        videos = [(clip.name, marked)] + [(c, burn(o, kind, seed, shown)[0]) for c, o in others.items()]
+                        fitted = np.stack([fit_frame(f, (h, w)) for f in marked])  # as detect_watermark fits them
+                        videos = [(clip.name, fitted)] + [(c, burn(o, kind, seed, shown)[0]) for c, o in others.items()]
                         est = detect_pooled_overlay(videos, motion_model=args.motion)
                     else:
                         est = detect_static_overlay(marked, sources=[clip.name], motion_model=args.motion)
@@ -223,7 +251,8 @@ def main(argv=None) -> int:
                     print(f"{clip.name:20s} {label:16s} {seed:4d}  refused: {exc.problem[:70]}")
                     rows.append(row)
                     continue
-                row.update(score(est.mask, overlay), confidence=est.confidence, motion=est.motion,
+                mask = est.mask_at(*marked.shape[1:3])
+                row.update(score(mask, overlay), confidence=est.confidence, motion=est.motion,
                            contrast=est.contrast, seconds=time.perf_counter() - t0, frames_used=est.frames_used,
                            frames_showing=est.frames_showing)
                 rows.append(row)
@@ -237,7 +266,7 @@ def main(argv=None) -> int:
                                frames_missed=int((shown_frames & ~inpainted).sum()))
                     extra = f"  inpainted {row['frames_inpainted']}/{len(frames)}, missed {row['frames_missed']}"
                     if args.inpaint:
-                        row.update(inpaint_scores(marked, frames, est.mask, overlay, inpainted, shown_frames))
+                        row.update(inpaint_scores(marked, clean, mask, overlay, inpainted, shown_frames))
                         extra += f"; PSNR in overlay: isvi {row['psnr_isvi']:.2f}, telea {row['psnr_telea']:.2f}"
                         if "psnr_isvi_clean" in row:
                             extra += (f"; clean frames: isvi {row['psnr_isvi_clean']:.2f}, input "

@@ -26,7 +26,8 @@ class JobConfig(BaseModel):
     inpaint: InpaintConfig = Field(default_factory=InpaintConfig)
     auto_mask_pool: Literal["video", "folder", "job"] = Field(
         "video", description="which videos share one --mask auto detection: each its own, those in one folder "
-                             "(one source per folder), or all of the job's; each frame size pools apart")
+                             "(one source per folder), or all of the job's; resolutions of one aspect ratio "
+                             "pool together, each aspect ratio apart")
     detect_shots: bool = True
     shot_threshold: float = Field(10.0, gt=0, le=100, description="FFmpeg scdet score (percent) that marks a cut")
     min_shot_frames: int = Field(15, ge=1, le=10000)

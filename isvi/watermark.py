@@ -59,7 +59,10 @@ magnitude). From that persistent-edge map:
    source fix that (evidence is pooled: one median over the frames of all of them, so
    each video's static background is out-voted by the others', as long as most frames
    come from other content: one static-camera video pooled with one moving video leaves
-   the median half static scene; ``benchmarks/watermark.md``, "Pooling").
+   the median half static scene; ``benchmarks/watermark.md``, "Pooling"). Videos of one
+   aspect ratio in several resolutions pool at the largest one's size, the others' frames
+   fitted to it (:func:`fit_frame`), and each gets the mask scaled to its own
+   (:meth:`WatermarkEstimate.mask_at`).
 6. **Threshold, with hysteresis.** Strong edges: ``E`` above ``max(abs_floor, k_background
    * p99 of the background)``, the background being the busier half of the pixels that are
    *not* persistent, so the threshold follows how much moving content leaks through the
@@ -206,6 +209,12 @@ class WatermarkEstimate:
         ys, xs = np.nonzero(self.mask)
         return int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1
 
+    def mask_at(self, height: int, width: int) -> np.ndarray:
+        """The mask for a video of ``height`` x ``width``: a pooled estimate's mask is at the
+        size its videos were analysed at (:func:`detect_watermark`), and a member of another
+        resolution (same aspect ratio) gets it scaled (:func:`fit_mask`)."""
+        return fit_mask(self.mask, (height, width))
+
     def require(self, min_confidence: float = 0.0, what: object = None) -> "WatermarkEstimate":
         """Return self, or raise :class:`OverlayNotFound` if empty or less confident than asked."""
         where = f"{what}: " if what else ""
@@ -239,6 +248,10 @@ class OverlayTemplate:
     gy: np.ndarray
     box: tuple[int, int, int, int]
     scale: float
+    # (height, width) of the full-size frames ``scale`` refers to; a frame of another size
+    # (a pooled video of another resolution) is first fitted to it, as the detection fitted
+    # that video's frames (:func:`fit_frame`). None: frames are taken as they come.
+    size: tuple[int, int] | None = None
 
     def strength(self, frame: np.ndarray) -> float:
         """How strongly ``frame`` (full size, RGB or grey) shows the overlay, as a multiple of
@@ -253,6 +266,8 @@ class OverlayTemplate:
         import cv2
 
         frame = np.asarray(frame)
+        if self.size is not None and frame.shape[:2] != tuple(self.size):
+            frame = fit_frame(frame, self.size)
         g = _analysis_grey(_grey(frame), self.scale)
         rgb = _analysis_rgb(frame, g.shape)
         x0, y0, x1, y1 = self.box
@@ -278,13 +293,14 @@ class OverlayTemplate:
         return np.stack([self.gx, self.gy]).astype(np.float32)
 
     @classmethod
-    def from_array(cls, array: np.ndarray, box, scale: float) -> "OverlayTemplate":
+    def from_array(cls, array: np.ndarray, box, scale: float, size=None) -> "OverlayTemplate":
         array = np.asarray(array, np.float32)
-        return cls(array[0], array[1], tuple(int(v) for v in box), float(scale))
+        return cls(array[0], array[1], tuple(int(v) for v in box), float(scale),
+                   None if size is None else (int(size[0]), int(size[1])))
 
 
-def _template(raw_x: np.ndarray, raw_y: np.ndarray, region: np.ndarray, threshold: float, scale: float
-              ) -> OverlayTemplate | None:
+def _template(raw_x: np.ndarray, raw_y: np.ndarray, region: np.ndarray, threshold: float, scale: float,
+              size: tuple[int, int]) -> OverlayTemplate | None:
     """:class:`OverlayTemplate` of the median gradients ``raw_x/raw_y`` on ``region``'s strong edges."""
     on = region & (np.hypot(raw_x, raw_y) >= threshold)
     if not on.any():
@@ -293,7 +309,8 @@ def _template(raw_x: np.ndarray, raw_y: np.ndarray, region: np.ndarray, threshol
     x0, y0, x1, y1 = int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1
     keep = on[y0:y1, x0:x1]
     return OverlayTemplate(np.where(keep, raw_x[y0:y1, x0:x1], 0).astype(np.float32),
-                           np.where(keep, raw_y[y0:y1, x0:x1], 0).astype(np.float32), (x0, y0, x1, y1), scale)
+                           np.where(keep, raw_y[y0:y1, x0:x1], 0).astype(np.float32), (x0, y0, x1, y1), scale,
+                           (int(size[0]), int(size[1])))
 
 
 # What a low confidence term means, for the refusal message.
@@ -357,6 +374,43 @@ def _analysis_rgb(frame: np.ndarray, shape: tuple[int, int]) -> np.ndarray | Non
     return rgb
 
 
+# Videos of one source in several resolutions (a channel's 720p and 1080p uploads) pool at
+# one size when their width/height ratios differ by at most this share (854x480 and
+# 1920x1080 do: 0.1%); a 4:3 and a 16:9 video place a corner logo differently and do not.
+ASPECT_TOLERANCE = 0.01
+
+
+def same_aspect(size: tuple[int, int], other: tuple[int, int]) -> bool:
+    """Whether two (width, height) sizes have one aspect ratio, within ``ASPECT_TOLERANCE``."""
+    return abs((size[0] / size[1]) / (other[0] / other[1]) - 1.0) <= ASPECT_TOLERANCE
+
+
+def fit_frame(frame: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """``frame`` (H, W[, C]) resized to ``shape`` = (height, width): INTER_AREA to reduce,
+    bilinear to enlarge. How a pooled video of another resolution is brought to the pool's
+    size, for the detection and for :meth:`OverlayTemplate.strength` alike."""
+    import cv2
+
+    if frame.shape[:2] == tuple(shape):
+        return frame
+    shrink = shape[0] * shape[1] < frame.shape[0] * frame.shape[1]
+    return cv2.resize(frame, (shape[1], shape[0]), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
+
+
+def fit_mask(mask: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """A bool mask resized to ``shape`` = (height, width); a pixel is in the result if any
+    part of it was in ``mask``, so a scaled mask never loses a fringe (it may gain under
+    one pixel, inside the safety margin's tolerance)."""
+    import cv2
+
+    if mask.shape == tuple(shape):
+        return mask
+    shrink = shape[0] * shape[1] < mask.shape[0] * mask.shape[1]
+    scaled = cv2.resize(mask.astype(np.uint8) * 255, (shape[1], shape[0]),
+                        interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
+    return scaled > 0
+
+
 def _colour_gradients(rgb: np.ndarray | None, grey: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Signed x/y gradients of the channel (Y, Cr or Cb) with the largest gradient, per pixel,
     of a frame at analysis scale (``rgb`` None: a grey frame, its grey gradients).
@@ -409,7 +463,7 @@ class _Evidence:
         elif g.shape != self.full_shape:
             h, w = self.full_shape
             raise InputError(source, f"frames are {g.shape[1]}x{g.shape[0]}, but the first input is {w}x{h}; "
-                                      "pool only videos of the same size")
+                                      "pool frames of one size (fit_frame)")
         self.sampled += 1
         position = self._added.get(source, 0)
         self._added[source] = position + 1
@@ -954,7 +1008,7 @@ def detect_static_overlay(frames, *, margin: int = 3, analysis_max_side: int = A
     contrast = float(np.median(E[on_edges]) / max(background_level, 1.0)) if on_edges.any() else 0.0
     components = int(keep.sum())
 
-    template = _template(raw_x, raw_y, region, threshold, ev.scale)
+    template = _template(raw_x, raw_y, region, threshold, ev.scale, ev.full_shape)
     # Back to full resolution, then the safety margin.
     fh, fw = ev.full_shape
     if (h, w) != (fh, fw):
@@ -1091,29 +1145,39 @@ def detect_watermark(paths: Sequence[str | os.PathLike], *, max_frames_per_video
     Samples up to ``max_frames_per_video`` frames spread over each video (decoded in
     index order; the whole video is never decoded) and pools them into one estimate
     (:func:`detect_pooled_overlay`), so several short or static-camera videos of the same
-    source can together reveal a logo none shows alone. Videos of another size than the
-    first: :class:`InputError`. ``options`` go to :func:`detect_static_overlay`
-    (``margin``, ``min_motion``, ...).
+    source can together reveal a logo none shows alone. Videos of several resolutions
+    with one aspect ratio (a channel's 720p and 1080p uploads: a broadcaster scales its
+    logo with the frame) are analysed at the largest one's size, the others' frames fitted
+    to it (:func:`fit_frame`); the estimate's mask and template are at that size, and
+    :meth:`WatermarkEstimate.mask_at` gives each video's. Another aspect ratio:
+    :class:`InputError`. ``options`` go to :func:`detect_static_overlay` (``margin``,
+    ``min_motion``, ...).
     """
+    from isvi.video import VideoSource
+
     paths = [Path(p) for p in paths]
     if not paths:
         raise InputError(None, "no input videos given")
-    first: list = []
+    # The sizes first (opening a video reads its header, not its frames), so the pool's
+    # size does not depend on the order of the inputs.
+    sizes = {}
+    for path in paths:
+        with VideoSource(path) as src:
+            sizes[path] = (src.info.width, src.info.height)
+    largest = max(paths, key=lambda q: sizes[q][0] * sizes[q][1])
+    for path in paths:
+        if not same_aspect(sizes[path], sizes[largest]):
+            (w, h), (lw, lh) = sizes[path], sizes[largest]
+            raise InputError(path, f"is {w}x{h}, but {largest} is {lw}x{lh}: another aspect ratio; pool only "
+                                   "videos of the same source and aspect ratio")
+    pool_shape = (sizes[largest][1], sizes[largest][0])
     sampled: dict[Path, list[int]] = {}  # the frame indices sampled per video
 
     def sampled_frames(path: Path):
-        from isvi.video import VideoSource
-
         with VideoSource(path) as src:
-            info = src.info
-            if not first:
-                first.append(info)
-            elif (info.width, info.height) != (first[0].width, first[0].height):
-                raise InputError(path, f"is {info.width}x{info.height}, but {first[0].path} is "
-                                       f"{first[0].width}x{first[0].height}; pool only videos of the same source and size")
-            sampled[path] = sample_indices(info.frames, max_frames_per_video)
+            sampled[path] = sample_indices(src.info.frames, max_frames_per_video)
             for i in sampled[path]:
-                yield src.read(i, i + 1)[0]
+                yield fit_frame(src.read(i, i + 1)[0], pool_shape)
 
     est = detect_pooled_overlay(((path, sampled_frames(path)) for path in paths), **options)
     return replace(est, clearest_frame={p: sampled[p][k] for p, k in est.clearest_frame.items()})

@@ -111,7 +111,8 @@ def _write_auto_mask(cache: ZarrCache, key: StageKey, est, clearest, **marker_in
     arrays, attrs = {"mask": est.mask[None]}, {"clearest_frame": clearest}
     if est.template is not None:
         arrays["template"] = est.template.as_array()[None]
-        attrs.update(template_box=list(est.template.box), template_scale=est.template.scale)
+        attrs.update(template_box=list(est.template.box), template_scale=est.template.scale,
+                     template_size=list(est.template.size) if est.template.size else None)
     cache.write(key, arrays, 1, attrs=attrs, **marker_info)
 
 
@@ -122,7 +123,8 @@ def _cached_template(cache: ZarrCache, key: StageKey):
     group = cache.open(key)
     if "template" not in group:
         return None
-    return OverlayTemplate.from_array(group["template"][0], group.attrs["template_box"], group.attrs["template_scale"])
+    return OverlayTemplate.from_array(group["template"][0], group.attrs["template_box"], group.attrs["template_scale"],
+                                      group.attrs.get("template_size"))
 
 
 def _automask_key(owner: str, group: str) -> StageKey:
@@ -151,12 +153,15 @@ def pool_mask_key(pool: str) -> StageKey:
     return _automask_key(pool, "pool")
 
 
-def _pooled_mask(cache: ZarrCache, pool: str, local: str) -> tuple[np.ndarray, StageKey]:
+def _pooled_mask(cache: ZarrCache, pool: str, local: str, shape: tuple[int, int]) -> tuple[np.ndarray, StageKey]:
+    """A pool's auto mask at one member's ``shape`` (the pool's is its largest member's size)."""
+    from isvi.watermark import fit_mask
+
     key = pool_mask_key(pool)
     if not cache.is_complete(key):
         raise StageError(f"{local}: the auto mask of its pool ({pool}) is not in the cache {cache.url}; "
                          f"run the job again to detect it")
-    return _cached_mask(cache, key), key
+    return fit_mask(_cached_mask(cache, key), shape), key
 
 
 def _frames_showing(cache: ZarrCache, mask_key: StageKey, video_id: str, local: str) -> np.ndarray | None:
@@ -191,7 +196,8 @@ def _open_masks(item_mask: str | None, boxes: tuple[str, ...], info, *, cache: Z
 
     parsed = [parse_box(b) for b in boxes]
     if item_mask == "auto":
-        mask, key = _pooled_mask(cache, mask_pool, local) if mask_pool else _auto_mask(cache, video_id, local)
+        mask, key = (_pooled_mask(cache, mask_pool, local, (info.height, info.width)) if mask_pool
+                     else _auto_mask(cache, video_id, local))
         frames_on = _frames_showing(cache, key, video_id, local) if auto_frames == "showing" else None
         return static_mask(mask, parsed, info, f"{local} (--mask auto)", frames_on=frames_on)
     return open_mask(item_mask, parsed, info)
@@ -309,21 +315,22 @@ class PooledMasks:
 
 def detect_pool_masks(items: list[VideoItem], cfg: InpaintConfig, cache: ZarrCache, *,
                       scratch: str | None = None) -> PooledMasks:
-    """One ``--mask auto`` detection over the videos of a pool, per frame size, cached.
+    """One ``--mask auto`` detection over the videos of a pool, per aspect ratio, cached.
 
     A channel's logo sits on all of its videos, and their frames together show it where one
     video alone cannot (a static camera, a night shot whose scene barely moves:
-    ``benchmarks/watermark.md``, "Pooling"). The detector pools only videos of one size, so
-    each frame size is its own pool. A pool's id is a hash of its members' bytes, so a re-run
-    reuses the cached mask and a pool that gains or loses a video is detected afresh. Videos
-    that cannot be opened stay out of the pool (their own probe reports them); a refused
-    detection (nothing found, or confidence below the CLI's floor) is reported for every
-    member, naming them all.
+    ``benchmarks/watermark.md``, "Pooling"). Videos of several resolutions pool together
+    when their aspect ratio is one (:func:`isvi.watermark.detect_watermark`; each gets the
+    mask at its own size); each aspect ratio is its own pool. A pool's id is a hash of its
+    members' bytes, so a re-run reuses the cached mask and a pool that gains or loses a video
+    is detected afresh. Videos that cannot be opened stay out of the pool (their own probe
+    reports them); a refused detection (nothing found, or confidence below the CLI's floor)
+    is reported for every member, naming them all.
     """
     from isvi.video import VideoSource
-    from isvi.watermark import AUTO_MASK_MIN_CONFIDENCE, detect_watermark
+    from isvi.watermark import AUTO_MASK_MIN_CONFIDENCE, detect_watermark, same_aspect
 
-    by_size: dict[tuple[int, int], list[tuple[str, Path, str]]] = {}
+    groups: list[list[tuple[str, Path, str, tuple[int, int]]]] = []
     for item in items:
         try:
             local = localize(item.source, _scratch(scratch))
@@ -331,10 +338,18 @@ def detect_pool_masks(items: list[VideoItem], cfg: InpaintConfig, cache: ZarrCac
                 size = (src.info.width, src.info.height)
         except IsviError:
             continue  # not a readable video: its probe fails with this error, the pool goes on without it
-        by_size.setdefault(size, []).append((item.name, local, bytes_fingerprint(file_chunks(local))))
+        member = (item.name, local, bytes_fingerprint(file_chunks(local)), size)
+        group = next((g for g in groups if same_aspect(g[0][3], size)), None)
+        if group is None:
+            groups.append([member])
+        else:
+            group.append(member)
     pools, errors = {}, {}
-    for (w, h), members in by_size.items():
+    for members in groups:
         members.sort(key=lambda m: m[2])
+        # The largest size names the pool (a pool of one size keeps the id it had when
+        # pools were per size, and with it its cached stages).
+        w, h = max((m[3] for m in members), key=lambda s: s[0] * s[1])
         pool = "pool-" + bytes_fingerprint([f"{w}x{h}".encode(), *(m[2].encode() for m in members)])[:16]
         key = pool_mask_key(pool)
         if not cache.is_complete(key):

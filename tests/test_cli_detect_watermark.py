@@ -137,3 +137,31 @@ def test_preview_must_be_png_before_any_work(clips, capsys):
     assert main(["detect-watermark", str(d / "marked.mkv"), "-o", str(d / "m.png"), "--preview",
                  str(d / "preview.jpg")]) == 2
     assert "--preview" in capsys.readouterr().err
+
+
+def test_videos_of_two_resolutions_get_a_mask_each(tmp_path, capsys):
+    """A 512x384 clip and the same source downscaled to 256x192 pool into one estimate; the
+    mask is written at the first input's size and at the other beside it (``m.512x384.png``)."""
+    from isvi.watermark import fit_mask
+
+    photo = cv2.resize(skimage.data.astronaut(), (1024, 1024), interpolation=cv2.INTER_CUBIC)  # room to pan
+    pan = pan_clip(photo, n=20, size=(384, 512), seed=1)
+    large, overlay = overlay_watermark(pan, "logo", 0, alpha=0.45, colour=(255, 255, 255))
+    small = np.stack([cv2.resize(f, (256, 192), interpolation=cv2.INTER_AREA) for f in large[::-1]])
+    write_clip(tmp_path / "small.mkv", small)
+    write_clip(tmp_path / "large.mkv", large)
+    out = tmp_path / "m.png"
+    assert main(["detect-watermark", str(tmp_path / "small.mkv"), str(tmp_path / "large.mkv"), "-o", str(out),
+                 "--preview", str(tmp_path / "p.png")]) == 0
+    text = capsys.readouterr().out
+    assert "2 video(s)" in text and "overlay at 256x192" in text and "overlay at 512x384" in text
+    for path, footprint in ((out, fit_mask(overlay, (192, 256))), (tmp_path / "m.512x384.png", overlay)):
+        hole = cv2.imread(str(path), cv2.IMREAD_UNCHANGED) == 255
+        assert hole.shape == footprint.shape
+        assert hole[footprint].mean() >= 0.95 and footprint[hole].mean() >= 0.5
+    assert cv2.imread(str(tmp_path / "p.png")).shape == (192, 512, 3)  # the first input's frame, twice
+    # another aspect ratio: refused before any mask is written
+    write_clip(tmp_path / "wide.mkv", large[:, :128])
+    assert main(["detect-watermark", str(tmp_path / "small.mkv"), str(tmp_path / "wide.mkv"), "-o",
+                 str(tmp_path / "w.png")]) == 2
+    assert "wide.mkv" in capsys.readouterr().err and not (tmp_path / "w.png").exists()

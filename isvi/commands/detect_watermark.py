@@ -1,14 +1,16 @@
 """``isvi detect-watermark INPUT... -o MASK.png``: estimate a static overlay's mask from the videos.
 
 Prints the confidence, the mask's bounding box and its coverage, and writes the mask as a
-PNG (255 = hole) atomically. Exit codes: 0 written; 2 bad input (missing or unreadable
-file, inputs of different sizes, footage too static to tell); 1 no overlay found or a
-confidence below ``--min-confidence`` (nothing is written: an empty or doubtful mask
-would silently inpaint nothing or the wrong pixels; pass ``--min-confidence 0`` to write
-a doubtful one anyway). ``--preview PNG`` also writes a frame beside a copy with the mask
-tinted, to check by eye; for a refused mask too, which shows what was found. The frame is
-the first input's that shows the overlay most clearly (a logo that arrives late is not in
-the middle frame).
+PNG (255 = hole) atomically, at the first input's size. Videos of one source in several
+resolutions of one aspect ratio are pooled too, and each other size gets its own mask
+beside it (``logo.png`` -> ``logo.1280x720.png``). Exit codes: 0 written; 2 bad input
+(missing or unreadable file, inputs of different aspect ratios, footage too static to
+tell); 1 no overlay found or a confidence below ``--min-confidence`` (nothing is written:
+an empty or doubtful mask would silently inpaint nothing or the wrong pixels; pass
+``--min-confidence 0`` to write a doubtful one anyway). ``--preview PNG`` also writes a
+frame beside a copy with the mask tinted, to check by eye; for a refused mask too, which
+shows what was found. The frame is the first input's that shows the overlay most clearly
+(a logo that arrives late is not in the middle frame).
 """
 
 from __future__ import annotations
@@ -24,7 +26,9 @@ def register(subparsers) -> None:
         "detect-watermark",
         help="estimate the mask of a static logo, text or timestamp from the video itself",
         description="Estimate the mask of a static overlay (logo, text, timestamp box) from what stays "
-                    "still while the content moves. Several videos of the same source and size are pooled.",
+                    "still while the content moves. Several videos of the same source are pooled (sizes "
+                    "may differ, the aspect ratio may not); the mask is written at the first INPUT's size, and "
+                    "at each other size beside it (MASK.WxH.png).",
     )
     p.add_argument("inputs", nargs="+", type=Path, metavar="INPUT", help="video files or frame folders")
     p.add_argument("-o", "--output", type=Path, required=True, metavar="MASK.png", help="mask to write (255 = hole)")
@@ -78,8 +82,9 @@ def run(args: argparse.Namespace) -> int:
     if est.found and est.frames_showing is not None and est.frames_showing < est.frames_used:
         print(f"the overlay's edges show in {est.frames_showing} of the {est.frames_used} distinct frames; "
               "the mask is applied to every frame")
+    sizes = video_sizes(args.inputs)
     if args.preview is not None and est.found:
-        write_preview(args.inputs[0], est.mask, args.preview, est.clearest_frame.get(args.inputs[0]))
+        write_preview(args.inputs[0], est.mask_at(*sizes[0]), args.preview, est.clearest_frame.get(args.inputs[0]))
     try:
         est.require(args.min_confidence)
     except OverlayNotFound as exc:
@@ -87,14 +92,29 @@ def run(args: argparse.Namespace) -> int:
                 "the mask" if args.motion == "homography" and est.found else "")
         print(f"isvi: {exc}; no mask written{hint}", file=sys.stderr)
         return 1
-    x0, y0, x1, y1 = est.bbox
-    print(f"overlay: {est.components} region(s), box x={x0} y={y0} w={x1 - x0} h={y1 - y0}, "
-          f"{est.coverage:.2%} of the frame")
-    with atomic_path(out, ".png") as tmp:
-        if not cv2.imwrite(str(tmp), est.mask.astype(np.uint8) * 255):
-            raise InputError(out, "cannot write the mask")
-    print(f"wrote {out}")
+    for k, (h, w) in enumerate(dict.fromkeys(sizes)):  # the first input's size first
+        mask = est.mask_at(h, w)
+        target = out if k == 0 else out.with_name(f"{out.stem}.{w}x{h}{out.suffix}")
+        ys, xs = np.nonzero(mask)
+        x0, y0 = int(xs.min()), int(ys.min())
+        print(f"overlay at {w}x{h}: {est.components} region(s), box x={x0} y={y0} w={int(xs.max()) + 1 - x0} "
+              f"h={int(ys.max()) + 1 - y0}, {mask.mean():.2%} of the frame")
+        with atomic_path(target, ".png") as tmp:
+            if not cv2.imwrite(str(tmp), mask.astype(np.uint8) * 255):
+                raise InputError(target, "cannot write the mask")
+        print(f"wrote {target}")
     return 0
+
+
+def video_sizes(paths) -> list[tuple[int, int]]:
+    """(height, width) of each input, in order."""
+    from isvi.video import VideoSource
+
+    sizes = []
+    for path in paths:
+        with VideoSource(path) as src:
+            sizes.append((src.info.height, src.info.width))
+    return sizes
 
 
 def write_preview(video: Path, mask, out: Path, frame: int | None = None) -> None:

@@ -264,3 +264,40 @@ def test_pooled_auto_mask_finds_a_logo_no_single_video_shows(tmp_path, monkeypat
     assert stages.detect_pool_masks([*items, bad], cfg, cache) == pooled
     with pytest.raises(AssertionError, match="cached pooled mask"):  # a pool that lost a video is new
         stages.detect_pool_masks(items[1:], cfg, cache)
+
+
+def test_pooled_auto_mask_spans_resolutions_of_one_aspect_ratio(tmp_path):
+    """A channel folder with its shots at 256x192 and, downscaled as a platform transcodes
+    them, 128x96 is one pool, not two (the small ones alone are too static); each video gets
+    the mask at its own size. A 4:1 video in the same folder is pooled apart."""
+    import cv2
+
+    from isvi.watermark import fit_mask
+    from tests.batch_clips import logo_stills
+
+    clean_l, large, footprint_l = logo_stills(7, size=(192, 256))
+    down = lambda v: np.stack([cv2.resize(f, (128, 96), interpolation=cv2.INTER_AREA) for f in v])  # noqa: E731
+    clean_s, small, footprint_s = [down(v) for v in clean_l], [down(v) for v in large], fit_mask(footprint_l, (96, 128))
+    videos = [large[k] if k % 2 else small[k] for k in range(7)]
+    items = [VideoItem(str(write_clip(tmp_path / f"v{k}.mkv", v)), f"chan/v{k}.mkv") for k, v in enumerate(videos)]
+    wide = VideoItem(str(write_clip(tmp_path / "wide.mkv", small[0][:, :32])), "chan/wide.mkv")
+    cfg = InpaintConfig(mask="auto", dilate_px=0, codec="ffv1")
+    cache = ZarrCache(str(tmp_path / "cache"))
+
+    alone = stages.detect_pool_masks(items[::2], cfg, cache)  # the four small ones
+    assert alone.pools == {} and "too static" in alone.errors["chan/v0.mkv"]
+    pooled = stages.detect_pool_masks([*items, wide], cfg, cache)
+    assert set(pooled.pools) == {i.name for i in items}  # the wide one is its own pool, refused
+    assert "chan/wide.mkv" in pooled.errors and len(set(pooled.pools.values())) == 1
+    pool = pooled.pools["chan/v0.mkv"]
+    assert cache.open(stages.pool_mask_key(pool)).attrs["template_size"] == [192, 256]
+
+    for k, clean, footprint in ((2, clean_s[2], footprint_s), (3, clean_l[3], footprint_l)):
+        v, _ = run_all(items[k], tmp_path / f"out{k}.mkv", cfg, cache, mask_pool=pool)
+        assert (v.height, v.width) == footprint.shape and v.frames_with_hole == len(videos[k])
+        hole, _ = stages._pooled_mask(cache, pool, v.local, footprint.shape)
+        assert hole[footprint].mean() >= 0.95 and footprint[hole].mean() >= 0.5  # the mask at its size
+        result, _ = read_video(tmp_path / f"out{k}.mkv")
+        holes = np.broadcast_to(footprint, videos[k].shape[:3])
+        err = lambda x: float(np.mean((x.astype(float) - clean.astype(float))[holes] ** 2))  # noqa: E731
+        assert err(result) < err(videos[k]) / 2  # the logo is gone at either size (a static shot: spatial fill)
