@@ -12,7 +12,13 @@ against the overlay's footprint as ``benchmarks/watermark.md`` does: coverage (t
 and the share within 5 px of the overlay (target >= 0.80). Inpainting: PSNR inside the footprint
 against the clip before the overlay, next to OpenCV Telea (radius 3) on the same hole.
 
+``--mixed`` makes each folder a channel in two resolutions: the night-city and static-camera
+clips are transcoded to 320x180 (INTER_AREA after the overlay is burnt in, then H.264 as the
+rest), as a platform serves a channel's older uploads, and are scored at that size (the
+footprint scaled with ``isvi.watermark.fit_mask``). ``--pools`` picks the runs.
+
     python benchmarks/bench_batch_auto.py ../shared/devset --out benchmarks/results/batch_auto.json
+    python benchmarks/bench_batch_auto.py ../shared/devset --mixed --out benchmarks/results/batch_auto_mixed.json
 """
 
 from __future__ import annotations
@@ -39,6 +45,8 @@ offline_env()
 CLIPS = ("bikes_pan_square", "bikes_street_blob", "city_pan_logo", "vtest_static_blob")
 KINDS = ("logo", "text", "timestamp")
 SIZE = (640, 360)  # width, height
+SMALL = (320, 180)  # --mixed: the size of the clips below
+TRANSCODED = ("city_pan_logo", "vtest_static_blob")
 
 
 def channel_frames(devset: Path, clip: str, frames: int) -> np.ndarray:
@@ -53,23 +61,33 @@ def channel_frames(devset: Path, clip: str, frames: int) -> np.ndarray:
         return np.stack([cv2.resize(src.read(i, i + 1)[0], SIZE, interpolation=cv2.INTER_AREA) for i in idx])
 
 
-def make_collection(devset: Path, root: Path, seed: int, frames: int) -> tuple[dict, dict]:
-    """``root/<kind>/<clip>.mp4`` (H.264); returns clean frames by name and footprints by kind."""
+def make_collection(devset: Path, root: Path, seed: int, frames: int, mixed: bool = False) -> tuple[dict, dict]:
+    """``root/<kind>/<clip>.mp4`` (H.264); returns clean frames and footprints by name."""
+    import cv2
+
     from isvi.video import FrameWriter, VideoInfo
+    from isvi.watermark import fit_mask
     from isvi.watermark_synth import overlay_watermark
+
+    def shrink(frames: np.ndarray) -> np.ndarray:
+        return np.stack([cv2.resize(f, SMALL, interpolation=cv2.INTER_AREA) for f in frames])
 
     clean, footprints = {}, {}
     for clip in CLIPS:
         gt = channel_frames(devset, clip, frames)
+        small = mixed and clip in TRANSCODED
         for kind in KINDS:
-            marked, footprints[kind] = overlay_watermark(gt, kind, seed)
-            path = root / kind / f"{clip}.mp4"
+            name = f"{kind}/{clip}.mp4"
+            marked, footprint = overlay_watermark(gt, kind, seed)
+            clean[name], footprints[name] = gt, footprint
+            if small:
+                marked, clean[name], footprints[name] = shrink(marked), shrink(gt), fit_mask(footprint, SMALL[::-1])
+            path = root / name
             path.parent.mkdir(parents=True, exist_ok=True)
-            with FrameWriter(path, VideoInfo(path, len(marked), SIZE[0], SIZE[1], Fraction(25)), codec="h264",
-                             crf=18) as w:
+            with FrameWriter(path, VideoInfo(path, len(marked), marked.shape[2], marked.shape[1], Fraction(25)),
+                             codec="h264", crf=18) as w:
                 w.write(marked)
                 w.commit()
-            clean[f"{kind}/{clip}.mp4"] = gt
     return clean, footprints
 
 
@@ -99,6 +117,8 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--frames", type=int, default=60)
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--mixed", action="store_true", help=f"{' and '.join(TRANSCODED)} at {SMALL[0]}x{SMALL[1]}")
+    ap.add_argument("--pools", nargs="+", choices=("video", "folder"), default=["video", "folder"])
     ap.add_argument("--out", default="benchmarks/results/batch_auto.json")
     args = ap.parse_args()
     from flows.config import JobConfig
@@ -108,10 +128,11 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="isvi-bench-batch-auto-"))
     results: dict = {"machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
                                  "platform": platform.platform()},
-                     "seed": args.seed, "frames": args.frames, "size": SIZE, "workers": args.workers, "runs": {}}
+                     "seed": args.seed, "frames": args.frames, "size": SIZE, "workers": args.workers, "runs": {},
+                     "transcoded": {"clips": TRANSCODED, "size": SMALL} if args.mixed else None}
     try:
-        clean, footprints = make_collection(args.devset, tmp / "in", args.seed, args.frames)
-        for pool in ("video", "folder"):
+        clean, footprints = make_collection(args.devset, tmp / "in", args.seed, args.frames, args.mixed)
+        for pool in args.pools:
             job = JobConfig(source=str(tmp / "in"), dest=str(tmp / f"out-{pool}"), cache=str(tmp / f"cache-{pool}"),
                             inpaint=InpaintConfig(mask="auto", codec="ffv1"), auto_mask_pool=pool)
             t0 = time.perf_counter()
@@ -121,9 +142,8 @@ def main() -> None:
             for r in rows:
                 row = {"status": r["status"], "error": r["error"][:300]}
                 if r["status"] == "done":
-                    kind = r["name"].split("/")[0]
                     row.update(score(r["name"], Path(r["output"]), tmp / "in" / r["name"], clean[r["name"]],
-                                     footprints[kind]))
+                                     footprints[r["name"]]))
                 videos[r["name"]] = row
                 print(pool, r["name"], row, flush=True)
             results["runs"][pool] = {"wall_s": round(wall, 1), "videos": videos}
