@@ -66,7 +66,7 @@ def make_collection(devset: Path, root: Path, seed: int, frames: int, mixed: boo
     import cv2
 
     from isvi.video import FrameWriter, VideoInfo
-    from isvi.watermark import fit_mask
+    from isvi.masks import fit_mask
     from isvi.watermark_synth import overlay_watermark
 
     def shrink(frames: np.ndarray) -> np.ndarray:

@@ -77,7 +77,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from isvi.video import VideoSource  # noqa: E402
-from isvi.watermark import (detect_pooled_overlay, detect_static_overlay, fit_frame, fit_mask,  # noqa: E402
+from isvi.masks import fit_mask  # noqa: E402
+from isvi.watermark import (detect_pooled_overlay, detect_static_overlay, fit_frame,  # noqa: E402
                             frames_showing_overlay, overlay_strengths, sample_indices)
 from isvi.watermark_synth import KINDS, overlay_watermark  # noqa: E402
 from isvi_models.errors import InputError  # noqa: E402

@@ -7,6 +7,7 @@ so an empty mask copies the video through and a mask covering everything is refu
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +17,8 @@ import numpy as np
 from isvi.video import IMAGE_EXTENSIONS, VideoInfo, VideoSource, list_frame_files, read_image
 from isvi_models.errors import ConfigError, InputError
 from isvi_models.ops.masks import dilate_holes  # noqa: F401  (re-exported for callers of isvi.masks)
+
+log = logging.getLogger("isvi.masks")
 
 
 @dataclass(frozen=True)
@@ -93,6 +96,31 @@ def mask_preview_png(frame: np.ndarray, mask: np.ndarray) -> bytes:
     if not ok:
         raise ValueError("cannot encode the mask preview as PNG")
     return png.tobytes()
+
+
+# Videos of one source in several resolutions (a channel's 720p and 1080p uploads) pool at
+# one size when their width/height ratios differ by at most this share (854x480 and
+# 1920x1080 do: 0.1%); a 4:3 and a 16:9 video place a corner logo differently and do not.
+ASPECT_TOLERANCE = 0.01
+
+
+def same_aspect(size: tuple[int, int], other: tuple[int, int]) -> bool:
+    """Whether two (width, height) sizes have one aspect ratio, within ``ASPECT_TOLERANCE``."""
+    return abs((size[0] / size[1]) / (other[0] / other[1]) - 1.0) <= ASPECT_TOLERANCE
+
+
+def fit_mask(mask: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """A bool mask resized to ``shape`` = (height, width); a pixel is in the result if any
+    part of it was in ``mask``, so a scaled mask never loses a fringe (it may gain under
+    one pixel, inside the safety margin's tolerance)."""
+    import cv2
+
+    if mask.shape == tuple(shape):
+        return mask
+    shrink = shape[0] * shape[1] < mask.shape[0] * mask.shape[1]
+    scaled = cv2.resize(mask.astype(np.uint8) * 255, (shape[1], shape[0]),
+                        interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
+    return scaled > 0
 
 
 def _as_hole(img: np.ndarray) -> np.ndarray:
@@ -198,10 +226,19 @@ def open_mask(spec: str | os.PathLike | None, boxes: list[Box], info: VideoInfo)
     if path.suffix.lower() in IMAGE_EXTENSIONS:
         import cv2
 
-        img = read_image(path, cv2.IMREAD_UNCHANGED)
-        src = MaskSource(info, static=_as_hole(img), boxes=box_mask, path=path)
-        src._check_size(path, img.shape)
-        return src
+        hole = _as_hole(read_image(path, cv2.IMREAD_UNCHANGED))
+        h, w = hole.shape
+        if (h, w) != (info.height, info.width) and not same_aspect((w, h), (info.width, info.height)):
+            raise InputError(path, f"mask is {w}x{h} but the video is {info.width}x{info.height}, another aspect "
+                                   "ratio (a mask image of the video's aspect ratio is scaled to it)")
+        if (h, w) != (info.height, info.width):
+            # One mask for a collection in several resolutions, as a fractional box is: a logo
+            # scales with the frame (``isvi detect-watermark`` writes one per size, but a
+            # batch takes one --mask for all its videos).
+            log.info("%s: mask is %dx%d, scaled to the video's %dx%d (same aspect ratio)", path, w, h,
+                     info.width, info.height)
+            hole = fit_mask(hole, (info.height, info.width))
+        return MaskSource(info, static=hole, boxes=box_mask, path=path)
     video = VideoSource(path)
     if (video.info.width, video.info.height) != (info.width, info.height):
         raise InputError(path, f"mask video is {video.info.width}x{video.info.height} but the video is "

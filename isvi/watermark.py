@@ -142,6 +142,7 @@ from pathlib import Path
 
 import numpy as np
 
+from isvi.masks import fit_mask, same_aspect
 from isvi_models.errors import InputError, IsviError
 from isvi_models.ops.masks import dilate_holes
 
@@ -374,17 +375,6 @@ def _analysis_rgb(frame: np.ndarray, shape: tuple[int, int]) -> np.ndarray | Non
     return rgb
 
 
-# Videos of one source in several resolutions (a channel's 720p and 1080p uploads) pool at
-# one size when their width/height ratios differ by at most this share (854x480 and
-# 1920x1080 do: 0.1%); a 4:3 and a 16:9 video place a corner logo differently and do not.
-ASPECT_TOLERANCE = 0.01
-
-
-def same_aspect(size: tuple[int, int], other: tuple[int, int]) -> bool:
-    """Whether two (width, height) sizes have one aspect ratio, within ``ASPECT_TOLERANCE``."""
-    return abs((size[0] / size[1]) / (other[0] / other[1]) - 1.0) <= ASPECT_TOLERANCE
-
-
 def fit_frame(frame: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     """``frame`` (H, W[, C]) resized to ``shape`` = (height, width): INTER_AREA to reduce,
     bilinear to enlarge. How a pooled video of another resolution is brought to the pool's
@@ -395,20 +385,6 @@ def fit_frame(frame: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
         return frame
     shrink = shape[0] * shape[1] < frame.shape[0] * frame.shape[1]
     return cv2.resize(frame, (shape[1], shape[0]), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
-
-
-def fit_mask(mask: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
-    """A bool mask resized to ``shape`` = (height, width); a pixel is in the result if any
-    part of it was in ``mask``, so a scaled mask never loses a fringe (it may gain under
-    one pixel, inside the safety margin's tolerance)."""
-    import cv2
-
-    if mask.shape == tuple(shape):
-        return mask
-    shrink = shape[0] * shape[1] < mask.shape[0] * mask.shape[1]
-    scaled = cv2.resize(mask.astype(np.uint8) * 255, (shape[1], shape[0]),
-                        interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
-    return scaled > 0
 
 
 def _colour_gradients(rgb: np.ndarray | None, grey: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

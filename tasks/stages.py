@@ -155,7 +155,7 @@ def pool_mask_key(pool: str) -> StageKey:
 
 def _pooled_mask(cache: ZarrCache, pool: str, local: str, shape: tuple[int, int]) -> tuple[np.ndarray, StageKey]:
     """A pool's auto mask at one member's ``shape`` (the pool's is its largest member's size)."""
-    from isvi.watermark import fit_mask
+    from isvi.masks import fit_mask
 
     key = pool_mask_key(pool)
     if not cache.is_complete(key):
@@ -328,7 +328,8 @@ def detect_pool_masks(items: list[VideoItem], cfg: InpaintConfig, cache: ZarrCac
     is reported for every member, naming them all.
     """
     from isvi.video import VideoSource
-    from isvi.watermark import AUTO_MASK_MIN_CONFIDENCE, detect_watermark, same_aspect
+    from isvi.masks import same_aspect
+    from isvi.watermark import AUTO_MASK_MIN_CONFIDENCE, detect_watermark
 
     groups: list[list[tuple[str, Path, str, tuple[int, int]]]] = []
     for item in items:

@@ -142,7 +142,7 @@ def test_preview_must_be_png_before_any_work(clips, capsys):
 def test_videos_of_two_resolutions_get_a_mask_each(tmp_path, capsys):
     """A 512x384 clip and the same source downscaled to 256x192 pool into one estimate; the
     mask is written at the first input's size and at the other beside it (``m.512x384.png``)."""
-    from isvi.watermark import fit_mask
+    from isvi.masks import fit_mask
 
     photo = cv2.resize(skimage.data.astronaut(), (1024, 1024), interpolation=cv2.INTER_CUBIC)  # room to pan
     pan = pan_clip(photo, n=20, size=(384, 512), seed=1)

@@ -47,7 +47,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("source", help="folder, glob, fsspec URL, or CSV/JSONL manifest")
     p.add_argument("-o", "--output", dest="dest", required=True, help="destination folder or fsspec URL")
     p.add_argument("--config", metavar="TOML", help="job options (top-level keys, and an [inpaint] table)")
-    p.add_argument("--mask", help="job-wide mask for videos the manifest does not describe ('auto': detect it)")
+    p.add_argument("--mask", help="job-wide mask for videos the manifest does not describe ('auto': detect it); "
+                                  "an image is scaled to each video of its aspect ratio")
     p.add_argument("--auto-mask-pool", choices=field_choices(JobConfig, "auto_mask_pool"),
                    help="videos that share one --mask auto detection: each its own (default), those in one "
                         "folder, or all; pooled videos of one source reveal a logo that one alone may not")

@@ -47,7 +47,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="video file (.mp4/.mkv/...) or folder (no suffix) that receives 00000.png, ...")
     p.add_argument("--config", metavar="TOML", help="read options from this file")
     g = p.add_argument_group("mask")
-    g.add_argument("--mask", help="mask image (static logo), folder of per-frame masks, mask video, "
+    g.add_argument("--mask", help="mask image (static logo; scaled to the video if only its size differs, "
+                                  "not its aspect ratio), folder of per-frame masks, mask video, "
                                   "or 'auto' (detect a static overlay); non-zero = remove")
     g.add_argument("--box", action="append", metavar="X,Y,W,H",
                    help="rectangle to remove, in pixels or as fractions (repeatable; adds to --mask)")

@@ -48,3 +48,21 @@ def test_preview_frame_is_the_clearest_when_it_exists_else_the_middle():
     assert preview_frame(30, 0) == 0
     assert preview_frame(30, None) == 15
     assert preview_frame(30, 30) == 15 and preview_frame(30, -1) == 15
+
+
+def test_one_mask_image_scales_to_a_video_of_its_aspect_ratio(tmp_path):
+    """A 1920x1080 logo mask on a 1280x720 video (a collection in several resolutions, one
+    --mask): scaled, never losing a pixel the logo touches; a 4:3 video is refused by name."""
+    from isvi.masks import fit_mask
+
+    hole = np.zeros((1080, 1920), np.uint8)
+    hole[31:100, 1601:1850] = 255
+    path = tmp_path / "logo.png"
+    cv2.imwrite(str(path), hole)
+    small = open_mask(path, [], VideoInfo(tmp_path / "clip.mp4", 3, 1280, 720, Fraction(25))).read(0, 3)
+    assert small.shape == (3, 720, 1280)
+    expected = fit_mask(hole > 0, (720, 1280))
+    assert (small == expected).all() and expected[21:66, 1068:1233].all() and expected.sum() < 47 * 168
+    with pytest.raises(InputError, match="logo.png") as info:
+        open_mask(path, [], VideoInfo(tmp_path / "clip.mp4", 3, 960, 720, Fraction(25)))
+    assert "aspect ratio" in str(info.value)

@@ -272,7 +272,7 @@ def test_pooled_auto_mask_spans_resolutions_of_one_aspect_ratio(tmp_path):
     the mask at its own size. A 4:1 video in the same folder is pooled apart."""
     import cv2
 
-    from isvi.watermark import fit_mask
+    from isvi.masks import fit_mask
     from tests.batch_clips import logo_stills
 
     clean_l, large, footprint_l = logo_stills(7, size=(192, 256))
