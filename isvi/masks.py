@@ -98,9 +98,10 @@ def mask_preview_png(frame: np.ndarray, mask: np.ndarray) -> bytes:
     return png.tobytes()
 
 
-# Videos of one source in several resolutions (a channel's 720p and 1080p uploads) pool at
-# one size when their width/height ratios differ by at most this share (854x480 and
-# 1920x1080 do: 0.1%); a 4:3 and a 16:9 video place a corner logo differently and do not.
+# A logo scales with the frame, so a mask image, or a detection pooled over a channel's 720p
+# and 1080p videos, made at one size serves every size whose width/height ratio is within
+# this share of its own (854x480 and 1920x1080 differ by 0.1%); a 4:3 and a 16:9 video place
+# a corner logo differently, so they do not share one.
 ASPECT_TOLERANCE = 0.01
 
 
