@@ -15,7 +15,7 @@ against the clip before the overlay, next to OpenCV Telea (radius 3) on the same
 ``--mixed`` makes each folder a channel in two resolutions: the night-city and static-camera
 clips are transcoded to 320x180 (INTER_AREA after the overlay is burnt in, then H.264 as the
 rest), as a platform serves a channel's older uploads, and are scored at that size (the
-footprint scaled with ``isvi.watermark.fit_mask``). ``--pools`` picks the runs.
+footprint scaled with ``isvi.masks.fit_mask``). ``--pools`` picks the runs.
 
     python benchmarks/bench_batch_auto.py ../shared/devset --out benchmarks/results/batch_auto.json
     python benchmarks/bench_batch_auto.py ../shared/devset --mixed --out benchmarks/results/batch_auto_mixed.json
@@ -63,14 +63,12 @@ def channel_frames(devset: Path, clip: str, frames: int) -> np.ndarray:
 
 def make_collection(devset: Path, root: Path, seed: int, frames: int, mixed: bool = False) -> tuple[dict, dict]:
     """``root/<kind>/<clip>.mp4`` (H.264); returns clean frames and footprints by name."""
-    import cv2
-
+    from isvi.masks import fit_frame, fit_mask
     from isvi.video import FrameWriter, VideoInfo
-    from isvi.masks import fit_mask
     from isvi.watermark_synth import overlay_watermark
 
     def shrink(frames: np.ndarray) -> np.ndarray:
-        return np.stack([cv2.resize(f, SMALL, interpolation=cv2.INTER_AREA) for f in frames])
+        return np.stack([fit_frame(f, SMALL[::-1]) for f in frames])  # INTER_AREA, as a transcode
 
     clean, footprints = {}, {}
     for clip in CLIPS:

@@ -45,7 +45,7 @@ from files); the mask is scored on the clip's overlay. A clip is never pooled wi
 partners, downscaled (INTER_AREA) after the overlay was burnt in, as a platform transcodes a
 channel's video to a lower resolution: the pool mixes resolutions of one aspect ratio, its
 frames are fitted to the largest size as ``isvi detect-watermark`` fits them
-(``isvi.watermark.fit_frame``), and the mask is scaled back to the clip's size
+(``isvi.masks.fit_frame``), and the mask is scaled back to the clip's size
 (``WatermarkEstimate.mask_at``) and scored there, against the footprint scaled the same way
 (``fit_mask``); the inpainting runs at the clip's size too.
 
@@ -77,9 +77,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from isvi.video import VideoSource  # noqa: E402
-from isvi.masks import fit_mask  # noqa: E402
-from isvi.watermark import (detect_pooled_overlay, detect_static_overlay, fit_frame,  # noqa: E402
-                            frames_showing_overlay, overlay_strengths, sample_indices)
+from isvi.masks import fit_frame, fit_mask  # noqa: E402
+from isvi.watermark import (detect_pooled_overlay, detect_static_overlay, frames_showing_overlay,  # noqa: E402
+                            overlay_strengths, sample_indices)
 from isvi.watermark_synth import KINDS, overlay_watermark  # noqa: E402
 from isvi_models.errors import InputError  # noqa: E402
 
@@ -204,7 +204,7 @@ def main(argv=None) -> int:
         return frames if args.crf is None else h264_roundtrip(frames, args.crf)
 
     def shrink(frames: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
-        return np.stack([cv2.resize(f, (shape[1], shape[0]), interpolation=cv2.INTER_AREA) for f in frames])
+        return np.stack([fit_frame(f, shape) for f in frames])  # INTER_AREA, as a transcode
 
     def burn(frames: np.ndarray, kind: str, seed: int, shown: str | None,
              shape: tuple[int, int] | None = None) -> tuple[np.ndarray, np.ndarray]:

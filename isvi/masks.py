@@ -110,18 +110,26 @@ def same_aspect(size: tuple[int, int], other: tuple[int, int]) -> bool:
     return abs((size[0] / size[1]) / (other[0] / other[1]) - 1.0) <= ASPECT_TOLERANCE
 
 
+def fit_frame(frame: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """``frame`` (H, W[, C]) resized to ``shape`` = (height, width): INTER_AREA to reduce,
+    bilinear to enlarge. How a pooled video of another resolution is brought to the pool's
+    size, for the detection and for ``OverlayTemplate.strength`` alike
+    (:mod:`isvi.watermark`), and how :func:`fit_mask` scales a mask."""
+    import cv2
+
+    if frame.shape[:2] == tuple(shape):
+        return frame
+    shrink = shape[0] * shape[1] < frame.shape[0] * frame.shape[1]
+    return cv2.resize(frame, (shape[1], shape[0]), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
+
+
 def fit_mask(mask: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     """A bool mask resized to ``shape`` = (height, width); a pixel is in the result if any
     part of it was in ``mask``, so a scaled mask never loses a fringe (it may gain under
     one pixel, inside the safety margin's tolerance)."""
-    import cv2
-
     if mask.shape == tuple(shape):
         return mask
-    shrink = shape[0] * shape[1] < mask.shape[0] * mask.shape[1]
-    scaled = cv2.resize(mask.astype(np.uint8) * 255, (shape[1], shape[0]),
-                        interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
-    return scaled > 0
+    return fit_frame(mask.astype(np.uint8) * 255, shape) > 0
 
 
 def _as_hole(img: np.ndarray) -> np.ndarray:

@@ -142,7 +142,7 @@ from pathlib import Path
 
 import numpy as np
 
-from isvi.masks import fit_mask, same_aspect
+from isvi.masks import fit_frame, fit_mask, same_aspect
 from isvi_models.errors import InputError, IsviError
 from isvi_models.ops.masks import dilate_holes
 
@@ -189,6 +189,8 @@ class WatermarkEstimate:
     # overlay's edges most clearly: a frame index from detect_watermark, else the frame's
     # position in the frames passed. The frame to preview the mask on.
     clearest_frame: dict[object, int] = field(default_factory=dict)
+    # Per video, its (height, width), from detect_watermark: ``mask_at(*sizes[v])`` is its mask.
+    sizes: dict[object, tuple[int, int]] = field(default_factory=dict)
     # The overlay's own gradients, to tell which frames of a video show it (step 9); None
     # when nothing was found.
     template: OverlayTemplate | None = field(default=None, repr=False)
@@ -267,7 +269,7 @@ class OverlayTemplate:
         import cv2
 
         frame = np.asarray(frame)
-        if self.size is not None and frame.shape[:2] != tuple(self.size):
+        if self.size is not None:
             frame = fit_frame(frame, self.size)
         g = _analysis_grey(_grey(frame), self.scale)
         rgb = _analysis_rgb(frame, g.shape)
@@ -373,18 +375,6 @@ def _analysis_rgb(frame: np.ndarray, shape: tuple[int, int]) -> np.ndarray | Non
     if rgb.shape[:2] != tuple(shape):
         rgb = cv2.resize(rgb, (shape[1], shape[0]), interpolation=cv2.INTER_AREA)
     return rgb
-
-
-def fit_frame(frame: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
-    """``frame`` (H, W[, C]) resized to ``shape`` = (height, width): INTER_AREA to reduce,
-    bilinear to enlarge. How a pooled video of another resolution is brought to the pool's
-    size, for the detection and for :meth:`OverlayTemplate.strength` alike."""
-    import cv2
-
-    if frame.shape[:2] == tuple(shape):
-        return frame
-    shrink = shape[0] * shape[1] < frame.shape[0] * frame.shape[1]
-    return cv2.resize(frame, (shape[1], shape[0]), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
 
 
 def _colour_gradients(rgb: np.ndarray | None, grey: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -1156,4 +1146,5 @@ def detect_watermark(paths: Sequence[str | os.PathLike], *, max_frames_per_video
                 yield fit_frame(src.read(i, i + 1)[0], pool_shape)
 
     est = detect_pooled_overlay(((path, sampled_frames(path)) for path in paths), **options)
-    return replace(est, clearest_frame={p: sampled[p][k] for p, k in est.clearest_frame.items()})
+    return replace(est, clearest_frame={p: sampled[p][k] for p, k in est.clearest_frame.items()},
+                   sizes={p: (h, w) for p, (w, h) in sizes.items()})

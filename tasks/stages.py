@@ -327,8 +327,8 @@ def detect_pool_masks(items: list[VideoItem], cfg: InpaintConfig, cache: ZarrCac
     reports them); a refused detection (nothing found, or confidence below the CLI's floor)
     is reported for every member, naming them all.
     """
-    from isvi.video import VideoSource
     from isvi.masks import same_aspect
+    from isvi.video import VideoSource
     from isvi.watermark import AUTO_MASK_MIN_CONFIDENCE, detect_watermark
 
     groups: list[list[tuple[str, Path, str, tuple[int, int]]]] = []

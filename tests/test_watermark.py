@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 import skimage.data
 
-from isvi.masks import fit_mask, same_aspect
+from isvi.masks import fit_frame, fit_mask, same_aspect
 from isvi.watermark import (AUTO_MASK_MIN_CONFIDENCE, OverlayNotFound, WatermarkEstimate,
                             detect_pooled_overlay, detect_static_overlay, detect_watermark, frames_showing_overlay,
-                            fit_frame, overlay_strengths, sample_indices)
+                            overlay_strengths, sample_indices)
 from isvi.watermark_synth import overlay_watermark, pan_clip
 from isvi_models.errors import InputError
 from tests.batch_clips import rotating_clip, write_clip

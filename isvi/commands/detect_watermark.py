@@ -82,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
     if est.found and est.frames_showing is not None and est.frames_showing < est.frames_used:
         print(f"the overlay's edges show in {est.frames_showing} of the {est.frames_used} distinct frames; "
               "the mask is applied to every frame")
-    sizes = video_sizes(args.inputs)
+    sizes = [est.sizes[path] for path in args.inputs]
     if args.preview is not None and est.found:
         write_preview(args.inputs[0], est.mask_at(*sizes[0]), args.preview, est.clearest_frame.get(args.inputs[0]))
     try:
@@ -104,17 +104,6 @@ def run(args: argparse.Namespace) -> int:
                 raise InputError(target, "cannot write the mask")
         print(f"wrote {target}")
     return 0
-
-
-def video_sizes(paths) -> list[tuple[int, int]]:
-    """(height, width) of each input, in order."""
-    from isvi.video import VideoSource
-
-    sizes = []
-    for path in paths:
-        with VideoSource(path) as src:
-            sizes.append((src.info.height, src.info.width))
-    return sizes
 
 
 def write_preview(video: Path, mask, out: Path, frame: int | None = None) -> None:
