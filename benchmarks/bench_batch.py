@@ -7,7 +7,7 @@
    (their completion markers removed, as a crash half way leaves them), then with every stage
    cached (output deleted: encode only).
 
-Clips are a photo panned at 320x240 (``isvi.watermark_synth.pan_clip``) with a 48x40 box hole,
+Clips are a photo panned at 320x240 (``media.watermark_synth.pan_clip``) with a 48x40 box hole,
 lossless; method defaults except ``--codec ffv1``.
 
     python benchmarks/bench_batch.py --out benchmarks/results/batch.json
@@ -35,7 +35,7 @@ offline_env()
 import psutil  # noqa: E402
 
 from flows.config import JobConfig  # noqa: E402
-from isvi.config import InpaintConfig  # noqa: E402
+from tasks.config import InpaintConfig  # noqa: E402
 
 SIZE = (240, 320)
 BOX = "150,110,48,40"
@@ -44,8 +44,8 @@ BOX = "150,110,48,40"
 def make_clip(path: Path, n: int, seed: int) -> Path:
     import skimage.data
 
-    from isvi.video import FrameWriter, VideoInfo
-    from isvi.watermark_synth import pan_clip
+    from media.video import FrameWriter, VideoInfo
+    from media.watermark_synth import pan_clip
     from fractions import Fraction
 
     frames = pan_clip(skimage.data.astronaut(), n=n, size=SIZE, seed=seed, travel=0.3)

@@ -2,7 +2,7 @@
 
 Three "channels" (folders), each holding the four development clips (``/work/shared/devset/<clip>/gt.mp4``,
 60 frames spread over each, resized to 640x360 with INTER_AREA, aspect not kept) with the same
-overlay burnt in (``isvi.watermark_synth.overlay_watermark(frames, kind, seed)``: logo, text,
+overlay burnt in (``media.watermark_synth.overlay_watermark(frames, kind, seed)``: logo, text,
 timestamp) and encoded as H.264 (CRF 18), as a channel's uploads would be. The collection runs
 through the ``inpaint-collection`` flow (one Prefect server, a local Dask cluster) twice:
 ``--auto-mask-pool video`` (the default: every video's overlay detected from itself) and
@@ -15,7 +15,7 @@ against the clip before the overlay, next to OpenCV Telea (radius 3) on the same
 ``--mixed`` makes each folder a channel in two resolutions: the night-city and static-camera
 clips are transcoded to 320x180 (INTER_AREA after the overlay is burnt in, then H.264 as the
 rest), as a platform serves a channel's older uploads, and are scored at that size (the
-footprint scaled with ``isvi.masks.fit_mask``). ``--pools`` picks the runs.
+footprint scaled with ``media.masks.fit_mask``). ``--pools`` picks the runs.
 
     python benchmarks/bench_batch_auto.py ../shared/devset --out benchmarks/results/batch_auto.json
     python benchmarks/bench_batch_auto.py ../shared/devset --mixed --out benchmarks/results/batch_auto_mixed.json
@@ -53,8 +53,8 @@ def channel_frames(devset: Path, clip: str, frames: int) -> np.ndarray:
     """Up to ``frames`` frames spread over a dev clip, at SIZE."""
     import cv2
 
-    from isvi.video import VideoSource
-    from isvi.watermark import sample_indices
+    from media.video import VideoSource
+    from media.watermark import sample_indices
 
     with VideoSource(devset / clip / "gt.mp4") as src:
         idx = sample_indices(src.info.frames, frames)
@@ -63,9 +63,9 @@ def channel_frames(devset: Path, clip: str, frames: int) -> np.ndarray:
 
 def make_collection(devset: Path, root: Path, seed: int, frames: int, mixed: bool = False) -> tuple[dict, dict]:
     """``root/<kind>/<clip>.mp4`` (H.264); returns clean frames and footprints by name."""
-    from isvi.masks import fit_frame, fit_mask
-    from isvi.video import FrameWriter, VideoInfo
-    from isvi.watermark_synth import overlay_watermark
+    from media.masks import fit_frame, fit_mask
+    from media.video import FrameWriter, VideoInfo
+    from media.watermark_synth import overlay_watermark
 
     def shrink(frames: np.ndarray) -> np.ndarray:
         return np.stack([fit_frame(f, SMALL[::-1]) for f in frames])  # INTER_AREA, as a transcode
@@ -92,8 +92,8 @@ def make_collection(devset: Path, root: Path, seed: int, frames: int, mixed: boo
 def score(name: str, out: Path, src: Path, clean: np.ndarray, footprint: np.ndarray) -> dict:
     import cv2
 
-    from isvi.evaluation.metrics import masked_psnr
-    from isvi.video import read_video
+    from tasks.evaluation.metrics import masked_psnr
+    from media.video import read_video
 
     given, _ = read_video(src)
     result, _ = read_video(out)
@@ -121,7 +121,7 @@ def main() -> None:
     args = ap.parse_args()
     from flows.config import JobConfig
     from flows.runtime import run_collection
-    from isvi.config import InpaintConfig
+    from tasks.config import InpaintConfig
 
     tmp = Path(tempfile.mkdtemp(prefix="isvi-bench-batch-auto-"))
     results: dict = {"machine": {"cpus": os.cpu_count(), "python": platform.python_version(),

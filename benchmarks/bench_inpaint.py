@@ -26,9 +26,9 @@ import cv2
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from isvi.evaluation import metrics  # noqa: E402
-from isvi.masks import open_mask  # noqa: E402
-from isvi.video import FrameWriter, read_video  # noqa: E402
+from tasks.evaluation import metrics  # noqa: E402
+from media.masks import open_mask  # noqa: E402
+from media.video import FrameWriter, read_video  # noqa: E402
 
 
 def scores(result: np.ndarray, gt: np.ndarray, holes: np.ndarray) -> dict[str, float]:

@@ -1,7 +1,7 @@
 """Region-of-interest processing on 720p and 1080p clips with a corner logo.
 
 Each dev-set clip is upscaled (bicubic) to 1280x720 and 1920x1080 and gets a semi-transparent
-logo burnt into a corner (``isvi.watermark_synth.overlay_watermark``). The logo's footprint,
+logo burnt into a corner (``media.watermark_synth.overlay_watermark``). The logo's footprint,
 grown by 2 px, is the mask. ``isvi`` runs with ROI (a crop around the logo) and without
 (whole frames, at full resolution, and downscaled to the default --max-side 960), and with
 ROI at full resolution too (no --max-side downscale of a large crop), which isolates what
@@ -28,11 +28,11 @@ import cv2
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from isvi.config import InpaintConfig  # noqa: E402
-from isvi.evaluation.metrics import masked_psnr as psnr_in  # noqa: E402  (pooled over the clip)
-from isvi.inpaint import inpaint_arrays  # noqa: E402
-from isvi.video import read_video  # noqa: E402
-from isvi.watermark_synth import overlay_watermark  # noqa: E402
+from tasks.config import InpaintConfig  # noqa: E402
+from tasks.evaluation.metrics import masked_psnr as psnr_in  # noqa: E402  (pooled over the clip)
+from tasks.inpaint_video import inpaint_arrays  # noqa: E402
+from media.video import read_video  # noqa: E402
+from media.watermark_synth import overlay_watermark  # noqa: E402
 from isvi_models.ops.masks import dilate_holes  # noqa: E402
 
 SIZES = {"720p": (1280, 720), "1080p": (1920, 1080)}
@@ -59,7 +59,7 @@ def run(clip: Path, size: str, frames: int, seed: int) -> list[dict]:
     rows.append({"method": "telea", "s_per_frame": (time.perf_counter() - t0) / len(gt),
                  "cpu_s_per_frame": (time.process_time() - c0) / len(gt), "psnr_mask": psnr_in(telea, gt, holes)})
     try:
-        from isvi.watermark import detect_static_overlay
+        from media.watermark import detect_static_overlay
 
         t0 = time.perf_counter()
         est = detect_static_overlay(marked)

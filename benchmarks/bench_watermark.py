@@ -1,9 +1,9 @@
 """Watermark-detection benchmark on the development clips (/work/shared/devset).
 
 For every clip (``<clip>/gt.mp4``) and every overlay kind (semi-transparent logo, text,
-timestamp box; see :func:`isvi.watermark_synth.overlay_watermark`) the overlay is burnt
+timestamp box; see :func:`media.watermark_synth.overlay_watermark`) the overlay is burnt
 into the decoded frames in memory (no devset file is copied or written), the frames go
-through :func:`isvi.watermark.detect_static_overlay` exactly as ``isvi detect-watermark``
+through :func:`media.watermark.detect_static_overlay` exactly as ``isvi detect-watermark``
 feeds them (up to 60 frames spread over the clip), and the detected mask is scored
 against the overlay's footprint:
 
@@ -38,14 +38,14 @@ those that carry the overlay but would be left as they were (``frames_missed``).
 ``--pool-with A,B`` pools every clip with other dev clips, as ``isvi detect-watermark
 clip.mp4 a.mp4 b.mp4`` pools videos of one source: A and B are resized to the clip's size
 (INTER_AREA, aspect not kept), get the same overlay at the same place, and their sampled
-frames join the clip's in one estimate (``isvi.watermark.detect_watermark`` does the same
+frames join the clip's in one estimate (``media.watermark.detect_watermark`` does the same
 from files); the mask is scored on the clip's overlay. A clip is never pooled with itself.
 
 ``--clip-scale S`` (with ``--pool-with``) makes each clip a copy ``S`` times as large as its
 partners, downscaled (INTER_AREA) after the overlay was burnt in, as a platform transcodes a
 channel's video to a lower resolution: the pool mixes resolutions of one aspect ratio, its
 frames are fitted to the largest size as ``isvi detect-watermark`` fits them
-(``isvi.masks.fit_frame``), and the mask is scaled back to the clip's size
+(``media.masks.fit_frame``), and the mask is scaled back to the clip's size
 (``WatermarkEstimate.mask_at``) and scored there, against the footprint scaled the same way
 (``fit_mask``); the inpainting runs at the clip's size too.
 
@@ -76,11 +76,11 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from isvi.video import VideoSource  # noqa: E402
-from isvi.masks import fit_frame, fit_mask  # noqa: E402
-from isvi.watermark import (detect_pooled_overlay, detect_static_overlay, frames_showing_overlay,  # noqa: E402
+from media.video import VideoSource  # noqa: E402
+from media.masks import fit_frame, fit_mask  # noqa: E402
+from media.watermark import (detect_pooled_overlay, detect_static_overlay, frames_showing_overlay,  # noqa: E402
                             overlay_strengths, sample_indices)
-from isvi.watermark_synth import KINDS, overlay_watermark  # noqa: E402
+from media.watermark_synth import KINDS, overlay_watermark  # noqa: E402
 from isvi_models.errors import InputError  # noqa: E402
 
 
@@ -112,9 +112,9 @@ def inpaint_scores(marked: np.ndarray, clean: np.ndarray, mask: np.ndarray, over
     """
     import cv2
 
-    from isvi.config import InpaintConfig
-    from isvi.evaluation.metrics import masked_psnr
-    from isvi.inpaint import inpaint_arrays
+    from tasks.config import InpaintConfig
+    from tasks.evaluation.metrics import masked_psnr
+    from tasks.inpaint_video import inpaint_arrays
     from isvi_models.ops.masks import dilate_holes
 
     cfg = InpaintConfig()
@@ -158,7 +158,7 @@ def h264_roundtrip(frames: np.ndarray, crf: int) -> np.ndarray:
     import tempfile
     from fractions import Fraction
 
-    from isvi.video import FrameWriter, VideoInfo, read_video
+    from media.video import FrameWriter, VideoInfo, read_video
 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "marked.mp4"

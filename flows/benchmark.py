@@ -19,7 +19,7 @@ Protocol:
   the same grown hole.
 * In-hole metrics use the clip's own mask; whole-frame metrics use every pixel; the outside
   check uses the complement of the hole the methods were given (any change there is a bug).
-* Each method runs in a fresh interpreter (``isvi.evaluation.runner``): seconds per frame of
+* Each method runs in a fresh interpreter (``tasks.evaluation.runner``): seconds per frame of
   the call alone, and peak RSS. Tasks run one after another, never two at once, so timings
   do not compete for the CPU.
 """
@@ -92,9 +92,9 @@ def _clip_generator(clip_dir: Path, default: str | None):
 def prepare_clip(name: str, clip_dir: str, work_dir: str, max_frames: int | None, mask_generator: str | None,
                  dilate_px: int) -> dict:
     """Decode the ground truth, get the holes, make the masked input; arrays go to .npy files."""
-    from isvi.evaluation.mask_generators import generate
-    from isvi.masks import dilate_holes, open_mask
-    from isvi.video import VideoSource
+    from tasks.evaluation.mask_generators import generate
+    from media.masks import dilate_holes, open_mask
+    from media.video import VideoSource
 
     clip = Path(clip_dir)
     with VideoSource(find_gt(clip)) as src:
@@ -127,9 +127,9 @@ def prepare_clip(name: str, clip_dir: str, work_dir: str, max_frames: int | None
 def run_method(clip: dict, method: str, report_dir: str, isvi_config: dict, sheet_frames: int, temporal: bool,
                timeout_s: float | None) -> dict:
     """Run one method on one clip (fresh process), score it, and draw its contact sheet."""
-    from isvi.evaluation import metrics
-    from isvi.evaluation.report import contact_sheet, pick_sheet_frames, write_png
-    from isvi.evaluation.runner import run_in_subprocess
+    from tasks.evaluation import metrics
+    from tasks.evaluation.report import contact_sheet, pick_sheet_frames, write_png
+    from tasks.evaluation.runner import run_in_subprocess
 
     p = clip["paths"]
     out_path = Path(p["input"]).with_name(f"result_{method}.npy")
@@ -174,10 +174,10 @@ def benchmark_clips(clips_dir: str, out_dir: str, methods: list[str] | None = No
                     method_timeout_s: float | None = None, command: str | None = None) -> dict:
     """Benchmark ``methods`` on every clip of ``clips_dir``; writes report.md, results.json,
     plots/ and sheets/ under ``out_dir`` and returns the results dict."""
-    from isvi.evaluation import machine_info
-    from isvi.evaluation.baselines import DEFAULT_METHODS, METHODS
-    from isvi.evaluation.metrics import lpips_available
-    from isvi.evaluation.report import write_report
+    from tasks.evaluation import machine_info
+    from tasks.evaluation.baselines import DEFAULT_METHODS, METHODS
+    from tasks.evaluation.metrics import lpips_available
+    from tasks.evaluation.report import write_report
 
     methods = list(methods or DEFAULT_METHODS)
     unknown = [m for m in methods if m not in METHODS]

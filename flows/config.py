@@ -7,8 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from isvi.config import InpaintConfig
-from isvi.video import LOSSLESS_CONTAINERS
+from tasks.config import InpaintConfig
+from media.video import LOSSLESS_CONTAINERS
 
 
 class JobConfig(BaseModel):

@@ -30,7 +30,7 @@ from storage.manifests import exists, list_videos
 from storage.zarr_cache import ZarrCache, get_fs, put_bytes
 from tasks import stage_tasks as T
 from tasks import stages as S
-from tasks.common import StageRef
+from tasks.refs import StageRef
 from tasks.stages import plan_shot
 
 GPU_STAGES = ("flow", "complete", "fill")

@@ -1,7 +1,7 @@
 """The batch pipeline's stages as plain functions: probe, decode, flow, complete, fill, composite, encode.
 
 Each stage reads its inputs from the Zarr cache by key, calls the single-video pipeline's
-own functions (``isvi.inpaint``, ``isvi_models.pipeline``), writes its output and a completion
+own functions (``tasks.inpaint_video``, ``isvi_models.pipeline``), writes its output and a completion
 marker, and returns a :class:`StageRef`. A stage whose marker exists is skipped, so a re-run
 after a crash recomputes only unfinished work. Windows of one shot chain through their
 anchors (the previous window's finalised frames), exactly as ``isvi inpaint`` does; shots are
@@ -19,12 +19,12 @@ from pathlib import Path, PurePosixPath
 
 import numpy as np
 
-from isvi.config import InpaintConfig
+from tasks.config import InpaintConfig
 from isvi_models.errors import ConfigError, InputError, IsviError, StageError
 from storage.keys import bytes_fingerprint, stage_fingerprint
 from storage.manifests import VideoItem, exists, localize, publish
 from storage.zarr_cache import StageKey, ZarrCache, get_fs, is_local, local_path, put_bytes
-from tasks.common import (VERSIONS, ShotSpec, StageRef, VideoRef, WindowSpec, chunk_frames, file_chunks,
+from tasks.refs import (VERSIONS, ShotSpec, StageRef, VideoRef, WindowSpec, chunk_frames, file_chunks,
                           run_stage, settings_for, stage_config)
 
 
@@ -117,8 +117,8 @@ def _write_auto_mask(cache: ZarrCache, key: StageKey, est, clearest, **marker_in
 
 
 def _cached_template(cache: ZarrCache, key: StageKey):
-    """The :class:`isvi.watermark.OverlayTemplate` of a finished automask stage, or None."""
-    from isvi.watermark import OverlayTemplate
+    """The :class:`media.watermark.OverlayTemplate` of a finished automask stage, or None."""
+    from media.watermark import OverlayTemplate
 
     group = cache.open(key)
     if "template" not in group:
@@ -129,7 +129,7 @@ def _cached_template(cache: ZarrCache, key: StageKey):
 
 def _automask_key(owner: str, group: str) -> StageKey:
     """Where a detected auto mask lives: ``owner`` a video id (group "video") or a pool id ("pool")."""
-    from isvi.watermark import AUTO_MASK_MIN_CONFIDENCE
+    from media.watermark import AUTO_MASK_MIN_CONFIDENCE
 
     conf = {"min_confidence": AUTO_MASK_MIN_CONFIDENCE}
     return StageKey(owner, group, "automask", "", stage_fingerprint("automask", VERSIONS["automask"], conf, [owner]))
@@ -138,7 +138,7 @@ def _automask_key(owner: str, group: str) -> StageKey:
 def _auto_mask(cache: ZarrCache, video_id: str, local: str) -> tuple[np.ndarray, StageKey]:
     """The detected static-overlay mask of one video and where it is cached (with the
     frame that shows the overlay most clearly, for its preview, and its template)."""
-    from isvi.watermark import detect_auto_overlay
+    from media.watermark import detect_auto_overlay
 
     key = _automask_key(video_id, "video")
     if cache.is_complete(key):
@@ -155,7 +155,7 @@ def pool_mask_key(pool: str) -> StageKey:
 
 def _pooled_mask(cache: ZarrCache, pool: str, local: str, shape: tuple[int, int]) -> tuple[np.ndarray, StageKey]:
     """A pool's auto mask at one member's ``shape`` (the pool's is its largest member's size)."""
-    from isvi.masks import fit_mask
+    from media.masks import fit_mask
 
     key = pool_mask_key(pool)
     if not cache.is_complete(key):
@@ -166,13 +166,13 @@ def _pooled_mask(cache: ZarrCache, pool: str, local: str, shape: tuple[int, int]
 
 def _frames_showing(cache: ZarrCache, mask_key: StageKey, video_id: str, local: str) -> np.ndarray | None:
     """Bool per frame of the video: the frames that show its auto mask's overlay
-    (:func:`isvi.watermark.frames_showing_overlay`), None when the detection left no template.
+    (:func:`media.watermark.frames_showing_overlay`), None when the detection left no template.
 
     The per-frame strengths take one decoding pass over the video, so they are cached (keyed
     by the video and its mask's detection); the rule that turns them into frames is cheap.
     """
-    from isvi.video import VideoSource
-    from isvi.watermark import frames_showing_overlay, video_overlay_strengths
+    from media.video import VideoSource
+    from media.watermark import frames_showing_overlay, video_overlay_strengths
 
     key = StageKey(video_id, "video", "presence", "",
                    stage_fingerprint("presence", VERSIONS["presence"], {}, [mask_key.fp]))
@@ -192,7 +192,7 @@ def _open_masks(item_mask: str | None, boxes: tuple[str, ...], info, *, cache: Z
                 auto_frames: str = "showing"):
     """The video's mask; an ``auto`` mask is detected (or read from the cache) and, with
     ``auto_frames="showing"``, holds only in the frames that show the overlay."""
-    from isvi.masks import open_mask, parse_box, static_mask
+    from media.masks import open_mask, parse_box, static_mask
 
     parsed = [parse_box(b) for b in boxes]
     if item_mask == "auto":
@@ -220,7 +220,7 @@ def probe_video(item: VideoItem, output: str, cfg: InpaintConfig, cache: ZarrCac
     ``mask_pool``: for an ``auto`` mask, the id of the pooled detection (:func:`detect_pool_masks`)
     to use instead of detecting this video's overlay on its own.
     """
-    from isvi.video import VideoSource
+    from media.video import VideoSource
 
     local = localize(item.source, _scratch(scratch))
     mask, boxes = mask_of(item, cfg)
@@ -275,15 +275,15 @@ def auto_mask_pools(items: list[VideoItem], cfg: InpaintConfig, how: str) -> lis
 
 def write_mask_preview(v: VideoRef, cfg: InpaintConfig, cache: ZarrCache, url: str) -> str:
     """Write the preview of the mask ``v`` is inpainted with (a frame beside a copy with the
-    mask tinted, :func:`isvi.masks.mask_preview_png`) as PNG to ``url``; returns ``url``.
+    mask tinted, :func:`media.masks.mask_preview_png`) as PNG to ``url``; returns ``url``.
 
     For ``--mask auto``: a bulk job's detected masks can be checked by eye in the report's
     folder, without opening the cache. The frame is the one the detection saw the overlay
     most clearly in (a logo that arrives late is not in the middle frame), else the middle
     one. Boxes given with the mask are part of it here too.
     """
-    from isvi.masks import mask_preview_png, preview_frame
-    from isvi.video import VideoSource
+    from media.masks import mask_preview_png, preview_frame
+    from media.video import VideoSource
 
     with VideoSource(v.local, folder_fps=cfg.fps_fraction) as src:
         # The whole mask, also when the frame is one the video's inpainting leaves alone.
@@ -320,16 +320,16 @@ def detect_pool_masks(items: list[VideoItem], cfg: InpaintConfig, cache: ZarrCac
     A channel's logo sits on all of its videos, and their frames together show it where one
     video alone cannot (a static camera, a night shot whose scene barely moves:
     ``benchmarks/watermark.md``, "Pooling"). Videos of several resolutions pool together
-    when their aspect ratio is one (:func:`isvi.watermark.detect_watermark`; each gets the
+    when their aspect ratio is one (:func:`media.watermark.detect_watermark`; each gets the
     mask at its own size); each aspect ratio is its own pool. A pool's id is a hash of its
     members' bytes, so a re-run reuses the cached mask and a pool that gains or loses a video
     is detected afresh. Videos that cannot be opened stay out of the pool (their own probe
     reports them); a refused detection (nothing found, or confidence below the CLI's floor)
     is reported for every member, naming them all.
     """
-    from isvi.masks import same_aspect
-    from isvi.video import VideoSource
-    from isvi.watermark import AUTO_MASK_MIN_CONFIDENCE, detect_watermark
+    from media.masks import same_aspect
+    from media.video import VideoSource
+    from media.watermark import AUTO_MASK_MIN_CONFIDENCE, detect_watermark
 
     groups: list[list[tuple[str, Path, str, tuple[int, int]]]] = []
     for item in items:
@@ -367,7 +367,7 @@ def detect_pool_masks(items: list[VideoItem], cfg: InpaintConfig, cache: ZarrCac
 
 
 def plan_shot(shot: ShotSpec, cfg: InpaintConfig) -> list[WindowSpec]:
-    from isvi.inpaint import plan_windows
+    from tasks.inpaint_video import plan_windows
 
     return [WindowSpec(i, w.start, w.stop, w.anchors, w.final_stop)
             for i, w in enumerate(plan_windows(shot.stop - shot.start, cfg.window_frames, cfg.overlap_frames))]
@@ -420,7 +420,7 @@ def encode_key(v: VideoRef, composite_fps: list[str], cfg: InpaintConfig) -> Sta
 
 def decode_shot(v: VideoRef, shot: ShotSpec, cfg: InpaintConfig, cache: ZarrCache) -> StageRef:
     """Frames and dilated holes of one shot, written chunk by chunk (memory: one chunk)."""
-    from isvi.video import VideoSource
+    from media.video import VideoSource
     from isvi_models.ops.masks import dilate_holes
 
     n, chunk = shot.stop - shot.start, chunk_frames(cfg)
@@ -461,7 +461,7 @@ def load_window(cache: ZarrCache, decode: StageRef, win: WindowSpec,
 def flow_window(v: VideoRef, shot: ShotSpec, win: WindowSpec, decode: StageRef, prev: StageRef | None,
                 cfg: InpaintConfig, cache: ZarrCache) -> StageRef:
     """Working crop of the window and its raw forward/backward flows (DIS on the pre-filled frames)."""
-    from isvi.inpaint import prepare_working
+    from tasks.inpaint_video import prepare_working
     from isvi_models.pipeline import prefill_for_flow
 
     key = flow_key(v, shot, win, decode.key.fp, prev.key.fp if prev else None, cfg)
@@ -533,7 +533,7 @@ def fill_window(v: VideoRef, shot: ShotSpec, win: WindowSpec, flow: StageRef, co
 def composite_window(v: VideoRef, shot: ShotSpec, win: WindowSpec, decode: StageRef, prev: StageRef | None,
                      flow: StageRef, fill: StageRef, cfg: InpaintConfig, cache: ZarrCache) -> StageRef:
     """Full-resolution frames of the window: the fill written back into the hole pixels only."""
-    from isvi.inpaint import Region, composite
+    from tasks.inpaint_video import Region, composite
 
     key = composite_key(v, shot, win, fill.key.fp, decode.key.fp, prev.key.fp if prev else None, cfg)
 
@@ -560,7 +560,7 @@ def composite_window(v: VideoRef, shot: ShotSpec, win: WindowSpec, decode: Stage
 # ---------------------------------------------------------------------------------
 def encode_video(v: VideoRef, composites: list[StageRef], cfg: InpaintConfig, cache: ZarrCache) -> StageRef:
     """Write the finalised frames of every window, in order, to ``v.output`` with the source's streams."""
-    from isvi.video import FrameWriter, VideoInfo
+    from media.video import FrameWriter, VideoInfo
 
     key = encode_key(v, [c.key.fp for c in composites], cfg)
     if cache.is_complete(key) and exists(v.output):

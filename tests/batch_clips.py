@@ -11,14 +11,14 @@ import numpy as np
 def pan_frames(n: int, seed: int = 0, size=(48, 64), photo: str = "astronaut") -> np.ndarray:
     import skimage.data
 
-    from isvi.watermark_synth import pan_clip
+    from media.watermark_synth import pan_clip
 
     return pan_clip(getattr(skimage.data, photo)(), n=n, size=size, seed=seed, travel=0.1)
 
 
 def write_clip(path: Path, frames: np.ndarray, fps: int = 25, codec: str = "ffv1") -> Path:
     """``frames`` (uint8 RGB) as a video; lossless FFV1 (.mkv) unless ``codec`` says otherwise."""
-    from isvi.video import FrameWriter, VideoInfo
+    from media.video import FrameWriter, VideoInfo
 
     info = VideoInfo(path, len(frames), frames.shape[2], frames.shape[1], Fraction(fps))
     with FrameWriter(path, info, codec=codec) as w:
@@ -62,7 +62,7 @@ def logo_stills(n: int, frames: int = 4, size=(96, 128)) -> tuple[list[np.ndarra
     import cv2
     import skimage.data
 
-    from isvi.watermark_synth import overlay_watermark
+    from media.watermark_synth import overlay_watermark
 
     clean, marked, footprint = [], [], None
     for k, name in enumerate(STILL_PHOTOS[:n]):

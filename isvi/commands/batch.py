@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from flows.config import JobConfig
-from isvi.config import InpaintConfig, field_choices
+from tasks.config import InpaintConfig, field_choices
 
 EPILOG = """\
 SOURCE is a folder (searched recursively), a glob, an fsspec URL (s3://bucket/prefix, file://...)

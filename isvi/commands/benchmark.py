@@ -49,7 +49,7 @@ def _parse_options(items: list[str]) -> dict:
         except json.JSONDecodeError:
             out[key.strip().replace("-", "_")] = value
     if out:  # validate now, not after the first clip has been prepared
-        from isvi.config import InpaintConfig
+        from tasks.config import InpaintConfig
 
         InpaintConfig(**{"dilate_px": 0, **out})
     return out
@@ -73,7 +73,7 @@ def command_line(args) -> str:
 
 
 def run(args) -> int:
-    from isvi.evaluation.baselines import METHODS
+    from tasks.evaluation.baselines import METHODS
     from isvi_models.errors import ConfigError
 
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
@@ -86,7 +86,7 @@ def run(args) -> int:
     if args.dilate_px < 0:
         raise ConfigError("dilate-px: must be >= 0")
     if args.mask_generator and not __import__("pathlib").Path(args.mask_generator).is_dir():
-        from isvi.evaluation.mask_generators import parse_spec
+        from tasks.evaluation.mask_generators import parse_spec
 
         parse_spec(args.mask_generator)
     isvi_config = _parse_options(args.isvi_option)
@@ -99,7 +99,7 @@ def run(args) -> int:
                               mask_generator=args.mask_generator, dilate_px=args.dilate_px, isvi_config=isvi_config,
                               sheet_frames=args.sheet_frames, temporal=not args.no_flow,
                               method_timeout_s=args.method_timeout, command=command_line(args))
-    from isvi.evaluation.report import markdown_table
+    from tasks.evaluation.report import markdown_table
 
     print(markdown_table(results["means"]))
     print(f"report: {args.out}/report.md")

@@ -18,7 +18,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from isvi.watermark import AUTO_MASK_MIN_CONFIDENCE, MOTION_MODELS
+from media.watermark import AUTO_MASK_MIN_CONFIDENCE, MOTION_MODELS
 
 
 def register(subparsers) -> None:
@@ -56,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
     import numpy as np
 
     from isvi_models.atomic import atomic_path
-    from isvi.watermark import OverlayNotFound, detect_watermark
+    from media.watermark import OverlayNotFound, detect_watermark
     from isvi_models.errors import ConfigError, InputError
 
     if args.max_frames < 3:
@@ -108,9 +108,9 @@ def run(args: argparse.Namespace) -> int:
 
 def write_preview(video: Path, mask, out: Path, frame: int | None = None) -> None:
     """Frame ``frame`` of ``video`` (default: the middle one) beside it with ``mask`` tinted
-    (:func:`isvi.masks.mask_preview_png`)."""
-    from isvi.masks import mask_preview_png, preview_frame
-    from isvi.video import VideoSource
+    (:func:`media.masks.mask_preview_png`)."""
+    from media.masks import mask_preview_png, preview_frame
+    from media.video import VideoSource
     from isvi_models.atomic import write_bytes
     from isvi_models.errors import InputError
 

@@ -2,7 +2,7 @@
 
 RESULT and GT are video files or frame folders; MASKS is what ``isvi inpaint --mask`` takes
 (a folder of per-frame masks, one image for every frame, or a mask video). Frames are read in
-chunks, so long videos need little memory. See ``isvi.evaluation.metrics`` for the metrics.
+chunks, so long videos need little memory. See ``tasks.evaluation.metrics`` for the metrics.
 """
 
 from __future__ import annotations
@@ -53,9 +53,9 @@ def register(subparsers) -> None:
 def evaluate_paths(result: str | Path, gt: str | Path, masks: str | Path, *, dilate_px: int = 4,
                    outside_tol: int = 0, temporal: bool = True, chunk: int = 32) -> dict:
     """Score a result file/folder; returns ``{"summary": {...}, "per_frame": {...}, "lpips": note}``."""
-    from isvi.evaluation import metrics
-    from isvi.masks import dilate_holes, open_mask
-    from isvi.video import VideoSource
+    from tasks.evaluation import metrics
+    from media.masks import dilate_holes, open_mask
+    from media.video import VideoSource
     from isvi_models.errors import ConfigError, InputError
 
     if dilate_px < 0 or outside_tol < 0:
@@ -89,7 +89,7 @@ def evaluate_paths(result: str | Path, gt: str | Path, masks: str | Path, *, dil
 
 
 def format_table(summary: dict) -> str:
-    from isvi.evaluation.report import fmt
+    from tasks.evaluation.report import fmt
 
     width = max(len(label) for _, label, _ in ROWS)
     lines = []
@@ -114,7 +114,7 @@ def run(args) -> int:
     if math.isnan(s.get("psnr_hole", 0.0)):
         print("note: the masks have no hole pixels; in-hole metrics are undefined")
     if args.json:
-        from isvi.evaluation.report import write_json
+        from tasks.evaluation.report import write_json
 
         write_json(Path(args.json), out)
         print(f"wrote {args.json}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from isvi.config import InpaintConfig, field_choices
+from tasks.config import InpaintConfig, field_choices
 
 EPILOG = """\
 examples:
@@ -84,7 +84,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from isvi.inpaint import inpaint_video
+    from tasks.inpaint_video import inpaint_video
 
     fields = set(InpaintConfig.model_fields)
     overrides = {k: v for k, v in vars(args).items() if k in fields}

@@ -16,7 +16,7 @@ is known in closed form, so the flow between any two frames is exact; near-const
 obey the inertia prior IGFC relies on.
 
 An IGFC sample (:func:`make_igfc_sample`) is a window of ``T`` consecutive forward flows, a moving
-training mask per flow (STTN-style blobs or moving squares, :mod:`isvi.evaluation.mask_generators`),
+training mask per flow (STTN-style blobs or moving squares, :mod:`isvi_models.hole_shapes`),
 the flows Laplacian-filled inside their holes exactly as :class:`isvi_models.learned.IGFCCompleter`
 prepares them at inference, and the pivot frame pair for the census loss.
 """
@@ -253,7 +253,7 @@ def simulate_sequence(rng: np.random.Generator, photos: list[np.ndarray], n_fram
 def training_masks(rng: np.random.Generator, frames: int, height: int, width: int,
                    speed_px: float = 4.0) -> np.ndarray:
     """Moving training holes (frames, H, W) bool: STTN-style blobs (30 % stationary) or moving squares."""
-    from isvi.evaluation.mask_generators import moving_blobs, moving_squares
+    from isvi_models.hole_shapes import moving_blobs, moving_squares
 
     seed = int(rng.integers(2**31))
     if rng.random() < 0.6:

@@ -5,7 +5,7 @@ import json
 import numpy as np
 
 from isvi.cli import main
-from isvi.video import read_video
+from media.video import read_video
 from tests.batch_clips import pan_frames, write_clip
 from tests.flows.test_inpaint_collection import METHOD, single
 

@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from flows.config import JobConfig
-from isvi.video import read_video
+from media.video import read_video
 from tests.batch_clips import pan_frames, write_clip
 from tests.flows.test_inpaint_collection import BOX, CFG, single
 

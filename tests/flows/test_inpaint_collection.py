@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 
 from isvi.cli import main
-from isvi.config import InpaintConfig
-from isvi.video import read_video
+from tasks.config import InpaintConfig
+from media.video import read_video
 from tests.batch_clips import cut_clip, pan_frames, write_clip
 
 BOX = "20,14,14,12"
@@ -25,7 +25,7 @@ CFG = InpaintConfig(box=(BOX,), window_frames=10, overlap_frames=3, flow_preset=
 
 def single(clip: Path, tmp: Path) -> np.ndarray:
     """The reference: ``isvi inpaint`` on the same clip."""
-    from isvi.inpaint import inpaint_video
+    from tasks.inpaint_video import inpaint_video
 
     out = tmp / f"ref-{clip.stem}.mkv"
     inpaint_video(clip, out, CFG)
@@ -118,7 +118,7 @@ def test_manifest_with_own_masks_and_a_failure_after_probe(prefect_api, tmp_path
     failure is reported with the file's name and the other video (its own mask) finishes."""
     import cv2
 
-    from isvi.inpaint import inpaint_video
+    from tasks.inpaint_video import inpaint_video
 
     clip = write_clip(tmp_path / "good.mkv", pan_frames(16, seed=8))
     mask = np.zeros((48, 64), np.uint8)

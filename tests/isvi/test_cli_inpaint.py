@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from isvi.cli import main
-from isvi.video import VideoSource, read_video
+from media.video import VideoSource, read_video
 
 CLIP = Path(__file__).resolve().parents[1] / "assets" / "city_small.mp4"
 BOX = "120,10,50,30"

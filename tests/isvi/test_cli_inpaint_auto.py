@@ -7,9 +7,9 @@ import numpy as np
 import skimage.data
 
 from isvi.cli import main
-from isvi.evaluation.metrics import masked_psnr as psnr_in
-from isvi.video import FrameWriter, VideoInfo, read_video
-from isvi.watermark_synth import overlay_watermark, pan_clip
+from tasks.evaluation.metrics import masked_psnr as psnr_in
+from media.video import FrameWriter, VideoInfo, read_video
+from media.watermark_synth import overlay_watermark, pan_clip
 from isvi_models.ops.masks import dilate_holes
 
 

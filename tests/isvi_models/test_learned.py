@@ -135,8 +135,8 @@ def moving_texture(t=8, h=48, w=64, seed=0):
 @pytest.mark.slow
 class TestLearnedPipeline:
     def test_inpaint_runs_end_to_end_with_random_weight_models(self, tiny_onnx):
-        from isvi.config import InpaintConfig
-        from isvi.inpaint import inpaint_arrays
+        from tasks.config import InpaintConfig
+        from tasks.inpaint_video import inpaint_arrays
 
         frames, holes = moving_texture()
         common = dict(dilate_px=0, window_frames=8, overlap_frames=2, flow_dilate_px=4)
@@ -149,8 +149,8 @@ class TestLearnedPipeline:
         assert np.abs(out[holes].astype(int) - classical[holes].astype(int)).max() > 0  # the learned stages ran
 
     def test_missing_model_file_is_named(self, tiny_onnx, tmp_path):
-        from isvi.config import InpaintConfig
-        from isvi.inpaint import inpaint_arrays
+        from tasks.config import InpaintConfig
+        from tasks.inpaint_video import inpaint_arrays
 
         shutil.copy(tiny_onnx.igfc_path, tmp_path / "igfc.onnx")
         frames, holes = moving_texture(t=4)

@@ -5,8 +5,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from isvi.config import InpaintConfig
-from isvi.video import read_video
+from tasks.config import InpaintConfig
+from media.video import read_video
 from storage.manifests import VideoItem
 from storage.zarr_cache import ZarrCache
 from tasks import stages
@@ -41,7 +41,7 @@ def clip(tmp_path_factory):
 
 
 def test_same_frames_as_isvi_inpaint(clip, tmp_path):
-    from isvi.inpaint import inpaint_video
+    from tasks.inpaint_video import inpaint_video
 
     v, refs = run_all(VideoItem(str(clip), "pan.mkv"), tmp_path / "batch.mkv", CFG, ZarrCache(str(tmp_path / "c")),
                       detect=False)
@@ -89,8 +89,8 @@ def test_shots_do_not_borrow_across_a_cut(tmp_path):
     assert [(s.start, s.stop) for s in v.shots] == [(0, 20), (20, 40)]
     out, _ = read_video(tmp_path / "out.mkv")
     # each shot equals that shot inpainted on its own
-    from isvi.inpaint import inpaint_arrays
-    from isvi.masks import boxes_mask, parse_box
+    from tasks.inpaint_video import inpaint_arrays
+    from media.masks import boxes_mask, parse_box
 
     frames, _ = read_video(clip)
     holes = np.broadcast_to(boxes_mask([parse_box(CFG.box[0])], 64, 48), (20, 48, 64)).copy()
@@ -107,7 +107,7 @@ def test_bad_mask_is_an_input_error(clip, tmp_path):
 
 
 def test_models_enter_stage_keys_by_content(tmp_path):
-    from tasks.common import stage_config
+    from tasks.refs import stage_config
 
     (tmp_path / "m1").mkdir(), (tmp_path / "m2").mkdir(), (tmp_path / "m3").mkdir()
     (tmp_path / "m1" / "igfc.onnx").write_bytes(b"weights-a")
@@ -121,7 +121,7 @@ def test_models_enter_stage_keys_by_content(tmp_path):
 
 
 def test_detect_shots_finds_the_cut_and_nothing_else(tmp_path):
-    from isvi.video import VideoSource
+    from media.video import VideoSource
     from tasks.stages import detect_shots
 
     cut = write_clip(tmp_path / "cut.mkv", cut_clip(20, 20))
@@ -134,7 +134,7 @@ def test_detect_shots_finds_the_cut_and_nothing_else(tmp_path):
 def test_auto_mask_is_detected_once_cached_and_removes_the_logo(tmp_path, monkeypatch):
     import skimage.data
 
-    from isvi.watermark_synth import overlay_watermark, pan_clip
+    from media.watermark_synth import overlay_watermark, pan_clip
 
     clean = pan_clip(skimage.data.astronaut(), n=30, size=(192, 256), seed=1)
     marked, footprint = overlay_watermark(clean, "logo", 0, alpha=0.45, colour=(255, 255, 255))
@@ -152,7 +152,7 @@ def test_auto_mask_is_detected_once_cached_and_removes_the_logo(tmp_path, monkey
     def no_second_detection(*args, **kwargs):
         raise AssertionError("the cached mask should have been used")
 
-    monkeypatch.setattr("isvi.watermark.detect_watermark", no_second_detection)
+    monkeypatch.setattr("media.watermark.detect_watermark", no_second_detection)
     again = stages.probe_video(VideoItem(str(clip), "marked.mkv"), str(tmp_path / "out2.mkv"), cfg, cache)
     assert again.video_id == v.video_id and not again.passthrough
 
@@ -163,8 +163,8 @@ def test_auto_mask_preview_shows_a_frame_that_carries_the_logo(tmp_path):
     import cv2
     import skimage.data
 
-    from isvi.watermark_synth import overlay_watermark, pan_clip
-    from tests.test_watermark import overlay_on
+    from media.watermark_synth import overlay_watermark, pan_clip
+    from tests.media.test_watermark import overlay_on
 
     clean = pan_clip(skimage.data.astronaut(), n=30, size=(192, 256), seed=1)
     marked, footprint = overlay_watermark(clean, "logo", 0, alpha=0.45, colour=(255, 255, 255))
@@ -186,7 +186,7 @@ def test_auto_mask_leaves_the_frames_without_the_logo_and_caches_which_they_are(
     once per video and cached, and ``auto_mask_frames="all"`` is a different decode."""
     import skimage.data
 
-    from isvi.watermark_synth import overlay_watermark, pan_clip
+    from media.watermark_synth import overlay_watermark, pan_clip
 
     clean = pan_clip(skimage.data.astronaut(), n=36, size=(192, 256), seed=1)
     marked, footprint = overlay_watermark(clean, "logo", 0, alpha=0.45, colour=(255, 255, 255))
@@ -207,7 +207,7 @@ def test_auto_mask_leaves_the_frames_without_the_logo_and_caches_which_they_are(
     def no_second_pass(*args, **kwargs):
         raise AssertionError("the cached frame strengths should have been used")
 
-    monkeypatch.setattr("isvi.watermark.video_overlay_strengths", no_second_pass)
+    monkeypatch.setattr("media.watermark.video_overlay_strengths", no_second_pass)
     stages.probe_video(item, str(tmp_path / "again.mkv"), cfg, cache, detect=False)
     every = cfg.model_copy(update={"auto_mask_frames": "all"})
     assert stages.decode_key(v, v.shots[0], every) != stages.decode_key(v, v.shots[0], cfg)
@@ -260,7 +260,7 @@ def test_pooled_auto_mask_finds_a_logo_no_single_video_shows(tmp_path, monkeypat
     def no_second_detection(*args, **kwargs):
         raise AssertionError("the cached pooled mask should have been used")
 
-    monkeypatch.setattr("isvi.watermark.detect_watermark", no_second_detection)
+    monkeypatch.setattr("media.watermark.detect_watermark", no_second_detection)
     assert stages.detect_pool_masks([*items, bad], cfg, cache) == pooled
     with pytest.raises(AssertionError, match="cached pooled mask"):  # a pool that lost a video is new
         stages.detect_pool_masks(items[1:], cfg, cache)
@@ -272,7 +272,7 @@ def test_pooled_auto_mask_spans_resolutions_of_one_aspect_ratio(tmp_path):
     the mask at its own size. A 4:1 video in the same folder is pooled apart."""
     import cv2
 
-    from isvi.masks import fit_mask
+    from media.masks import fit_mask
     from tests.batch_clips import logo_stills
 
     clean_l, large, footprint_l = logo_stills(7, size=(192, 256))

@@ -142,7 +142,7 @@ from pathlib import Path
 
 import numpy as np
 
-from isvi.masks import fit_frame, fit_mask, same_aspect
+from media.masks import fit_frame, fit_mask, same_aspect
 from isvi_models.errors import InputError, IsviError
 from isvi_models.ops.masks import dilate_holes
 
@@ -1044,7 +1044,7 @@ def overlay_strengths(frames, template: OverlayTemplate) -> np.ndarray:
 
 
 def video_overlay_strengths(source, template: OverlayTemplate, chunk: int = 64) -> np.ndarray:
-    """:func:`overlay_strengths` of every frame of an open :class:`isvi.video.VideoSource`
+    """:func:`overlay_strengths` of every frame of an open :class:`media.video.VideoSource`
     (decoded in chunks of ``chunk`` frames: memory stays one chunk)."""
     n = source.info.frames
     out = np.concatenate([overlay_strengths(source.read(s, s + chunk), template) for s in range(0, n, chunk)]
@@ -1119,7 +1119,7 @@ def detect_watermark(paths: Sequence[str | os.PathLike], *, max_frames_per_video
     :class:`InputError`. ``options`` go to :func:`detect_static_overlay` (``margin``,
     ``min_motion``, ...).
     """
-    from isvi.video import VideoSource
+    from media.video import VideoSource
 
     paths = [Path(p) for p in paths]
     if not paths:

@@ -9,7 +9,7 @@ changes hole pixels only.
   ties go to the earlier frame) where that same pixel is visible. Exact for a static camera
   and background; smears under camera motion. Pixels hidden in every frame fall back to Telea.
 * ``blank`` — the hole left black: the floor every method should beat (not run by default).
-* ``isvi`` — the project's pipeline, ``isvi.inpaint.inpaint_arrays`` (imported on first use).
+* ``isvi`` — the project's pipeline, ``tasks.inpaint_video.inpaint_arrays`` (imported on first use).
 """
 
 from __future__ import annotations
@@ -101,8 +101,8 @@ def blank(frames: np.ndarray, holes: np.ndarray) -> np.ndarray:
 
 def isvi_pipeline(frames: np.ndarray, holes: np.ndarray, **config) -> np.ndarray:
     """The project's pipeline with ``InpaintConfig(**config)`` (e.g. ``dilate_px=0``)."""
-    from isvi.config import InpaintConfig
-    from isvi.inpaint import inpaint_arrays
+    from tasks.config import InpaintConfig
+    from tasks.inpaint_video import inpaint_arrays
 
     return inpaint_arrays(frames, holes, InpaintConfig(**config))
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from isvi.evaluation.runner import run_in_subprocess
+from tasks.evaluation.runner import run_in_subprocess
 
 
 def test_runner_measures_a_known_allocation(tmp_path):

@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 
 from isvi.cli import main
-from isvi.evaluation.metrics import score_clip
-from isvi.video import FrameWriter, VideoInfo, read_video
-from tests.evaluation.helpers import box_holes, panning_clip
+from tasks.evaluation.metrics import score_clip
+from media.video import FrameWriter, VideoInfo, read_video
+from tests.tasks.evaluation.helpers import box_holes, panning_clip
 
 
 def _folder(path: Path, frames: np.ndarray) -> Path:
@@ -77,7 +77,7 @@ def test_change_outside_the_hole_is_reported(clip, capsys):
 
 
 def _band(hole, r):
-    from isvi.masks import dilate_holes
+    from media.masks import dilate_holes
 
     return dilate_holes(hole[None], r)[0]
 
@@ -93,7 +93,7 @@ def test_evaluate_reads_a_video_result(clip, capsys):
     s = json.loads((clip["tmp"] / "v.json").read_text())["summary"]
     # H.264 in yuv420p is lossy even at crf 0: the scores are those of the decoded frames
     decoded, _ = read_video(info.path)
-    from isvi.masks import dilate_holes
+    from media.masks import dilate_holes
 
     ref, _ = score_clip(decoded, clip["gt"], clip["holes"], dilate_holes(clip["holes"], 4), outside_tol=6)
     for k in ("psnr", "psnr_hole", "ssim_hole", "flicker", "outside_max_abs", "outside_changed_fraction"):

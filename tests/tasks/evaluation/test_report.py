@@ -7,9 +7,9 @@ import math
 
 import numpy as np
 
-from isvi.evaluation import baselines as B
-from isvi.evaluation import report as R
-from isvi.evaluation.metrics import score_clip
+from tasks.evaluation import baselines as B
+from tasks.evaluation import report as R
+from tasks.evaluation.metrics import score_clip
 
 from .helpers import box_holes, panning_clip
 

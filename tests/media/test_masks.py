@@ -8,8 +8,8 @@ import cv2
 import numpy as np
 import pytest
 
-from isvi.masks import open_mask, preview_frame
-from isvi.video import VideoInfo
+from media.masks import open_mask, preview_frame
+from media.video import VideoInfo
 from isvi_models.errors import InputError
 
 
@@ -53,7 +53,7 @@ def test_preview_frame_is_the_clearest_when_it_exists_else_the_middle():
 def test_one_mask_image_scales_to_a_video_of_its_aspect_ratio(tmp_path):
     """A 1920x1080 logo mask on a 1280x720 video (a collection in several resolutions, one
     --mask): scaled, never losing a pixel the logo touches; a 4:3 video is refused by name."""
-    from isvi.masks import fit_mask
+    from media.masks import fit_mask
 
     hole = np.zeros((1080, 1920), np.uint8)
     hole[31:100, 1601:1850] = 255

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from isvi.evaluation import mask_generators as G
+from tasks.evaluation import mask_generators as G
 from isvi_models.errors import ConfigError, InputError
 
 

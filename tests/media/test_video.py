@@ -4,7 +4,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from isvi.video import FrameWriter, VideoInfo, read_video
+from media.video import FrameWriter, VideoInfo, read_video
 
 RNG = np.random.default_rng(0)
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from isvi.evaluation import baselines as B
-from isvi.evaluation.metrics import masked_psnr
+from tasks.evaluation import baselines as B
+from tasks.evaluation.metrics import masked_psnr
 
 from .helpers import box_holes, texture
 

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from isvi.config import InpaintConfig
+from tasks.config import InpaintConfig
 from storage.keys import select
 from storage.zarr_cache import StageKey, ZarrCache
 
@@ -43,7 +43,7 @@ STAGE_FIELDS = {
 
 @dataclass(frozen=True)
 class WindowSpec:
-    """A window of a shot, in frames relative to the shot (see ``isvi.inpaint.plan_windows``)."""
+    """A window of a shot, in frames relative to the shot (see ``tasks.inpaint_video.plan_windows``)."""
 
     index: int
     start: int
@@ -148,7 +148,7 @@ def run_stage(cache: ZarrCache, key: StageKey, video: str, compute: Callable[[],
 
 @functools.lru_cache(maxsize=4)
 def _settings(cfg_json: str):
-    from isvi.inpaint import method_settings
+    from tasks.inpaint_video import method_settings
 
     return method_settings(InpaintConfig.model_validate_json(cfg_json))
 

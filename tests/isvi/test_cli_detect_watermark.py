@@ -8,7 +8,7 @@ import pytest
 import skimage.data
 
 from isvi.cli import main
-from isvi.watermark_synth import overlay_watermark, pan_clip
+from media.watermark_synth import overlay_watermark, pan_clip
 from tests.batch_clips import rotating_clip, write_clip
 
 
@@ -104,7 +104,7 @@ def test_preview_shows_a_frame_that_carries_the_overlay(clips, tmp_path, capsys)
     (which would show the mask over clean content) but one that carries the logo."""
     import re
 
-    from tests.test_watermark import overlay_on
+    from tests.media.test_watermark import overlay_on
 
     d, overlay = clips
     pan = pan_clip(skimage.data.astronaut(), n=30, size=(192, 256), seed=1)
@@ -142,7 +142,7 @@ def test_preview_must_be_png_before_any_work(clips, capsys):
 def test_videos_of_two_resolutions_get_a_mask_each(tmp_path, capsys):
     """A 512x384 clip and the same source downscaled to 256x192 pool into one estimate; the
     mask is written at the first input's size and at the other beside it (``m.512x384.png``)."""
-    from isvi.masks import fit_mask
+    from media.masks import fit_mask
 
     photo = cv2.resize(skimage.data.astronaut(), (1024, 1024), interpolation=cv2.INTER_CUBIC)  # room to pan
     pan = pan_clip(photo, n=20, size=(384, 512), seed=1)

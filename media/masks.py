@@ -14,9 +14,9 @@ from pathlib import Path
 
 import numpy as np
 
-from isvi.video import IMAGE_EXTENSIONS, VideoInfo, VideoSource, list_frame_files, read_image
+from media.video import IMAGE_EXTENSIONS, VideoInfo, VideoSource, list_frame_files, read_image
 from isvi_models.errors import ConfigError, InputError
-from isvi_models.ops.masks import dilate_holes  # noqa: F401  (re-exported for callers of isvi.masks)
+from isvi_models.ops.masks import dilate_holes  # noqa: F401  (re-exported for callers of media.masks)
 
 log = logging.getLogger("isvi.masks")
 
@@ -114,7 +114,7 @@ def fit_frame(frame: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     """``frame`` (H, W[, C]) resized to ``shape`` = (height, width): INTER_AREA to reduce,
     bilinear to enlarge. How a pooled video of another resolution is brought to the pool's
     size, for the detection and for ``OverlayTemplate.strength`` alike
-    (:mod:`isvi.watermark`), and how :func:`fit_mask` scales a mask."""
+    (:mod:`media.watermark`), and how :func:`fit_mask` scales a mask."""
     import cv2
 
     if frame.shape[:2] == tuple(shape):

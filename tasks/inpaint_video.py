@@ -23,9 +23,9 @@ from pathlib import Path
 
 import numpy as np
 
-from isvi.config import InpaintConfig
-from isvi.masks import MaskSource, open_mask, parse_box, static_mask
-from isvi.video import FrameWriter, VideoSource
+from tasks.config import InpaintConfig
+from media.masks import MaskSource, open_mask, parse_box, static_mask
+from media.video import FrameWriter, VideoSource
 from isvi_models.errors import InputError
 from isvi_models.ops.masks import dilate_holes
 from isvi_models.pipeline import MethodSettings, inpaint_window
@@ -291,7 +291,7 @@ def inpaint_video(input_path: str | os.PathLike, output: str | os.PathLike, cfg:
 def _open_masks(cfg: InpaintConfig, src: VideoSource) -> MaskSource:
     boxes = [parse_box(b) for b in cfg.box]
     if cfg.mask == "auto":
-        from isvi.watermark import detect_auto_overlay, frames_showing_overlay, video_overlay_strengths
+        from media.watermark import detect_auto_overlay, frames_showing_overlay, video_overlay_strengths
 
         est = detect_auto_overlay(src.path)
         frames_on = None

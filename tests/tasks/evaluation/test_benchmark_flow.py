@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from isvi.cli import main
-from isvi.video import FrameWriter, VideoInfo
+from media.video import FrameWriter, VideoInfo
 
 from .helpers import box_holes, panning_clip, texture
 

@@ -124,7 +124,7 @@ def markdown_table(rows: dict[str, dict], columns=COLUMNS, first: str = "Method"
 
 def means_over_clips(clips: dict) -> dict[str, dict]:
     """method -> {metric: mean over the clips where the method ran}."""
-    from isvi.evaluation.metrics import nanmean
+    from tasks.evaluation.metrics import nanmean
 
     acc: dict[str, dict[str, list]] = {}
     for clip in clips.values():

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from isvi.config import InpaintConfig
-from isvi.inpaint import Region, inpaint_arrays, method_settings, plan_windows, working_region
+from tasks.config import InpaintConfig
+from tasks.inpaint_video import Region, inpaint_arrays, method_settings, plan_windows, working_region
 from tests.synth import panned_clip, psnr, square_holes
 
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from skimage.metrics import structural_similarity
 
-from isvi.evaluation import metrics as M
+from tasks.evaluation import metrics as M
 
 from .helpers import box_holes, panning_clip, texture
 
@@ -110,7 +110,7 @@ def test_ssim_mean_is_scikit_images_and_map_masks():
 
 def _eroded_complement(hole: np.ndarray, r: int = 4) -> np.ndarray:
     """Pixels farther than r from the hole (so their 7x7 windows do not touch it)."""
-    from isvi.masks import dilate_holes
+    from media.masks import dilate_holes
 
     return ~dilate_holes(hole[None], r)[0]
 
@@ -134,7 +134,7 @@ def test_outside_check_counts_changed_pixels_and_respects_allowed_band():
     assert not chk.ok and chk.changed == 2
     n_out = 2 * 30 * 40 - holes.sum()
     assert chk.changed_fraction == pytest.approx(2 / n_out)
-    from isvi.masks import dilate_holes
+    from media.masks import dilate_holes
 
     band = M.unchanged_outside(res, gt, dilate_holes(holes, 1))
     assert band.max_abs == 7 and band.changed == 1

@@ -19,7 +19,7 @@ Seconds exclude interpreter start, imports and input loading.
 
 Command line (used by the benchmark flow)::
 
-    python -m isvi.evaluation.runner METHOD FRAMES.npy HOLES.npy OUT.npy STATS.json [CONFIG_JSON]
+    python -m tasks.evaluation.runner METHOD FRAMES.npy HOLES.npy OUT.npy STATS.json [CONFIG_JSON]
 """
 
 from __future__ import annotations
@@ -63,11 +63,11 @@ class _Sampler(threading.Thread):
 
 def measure(method_name: str, frames: np.ndarray, holes: np.ndarray, config: dict) -> tuple[np.ndarray, dict]:
     """Run the method in *this* process with the measurement protocol above."""
-    from isvi.evaluation.baselines import get_method
+    from tasks.evaluation.baselines import get_method
 
     method = get_method(method_name, **config)
     if method_name == "isvi":
-        import isvi.inpaint  # noqa: F401  (imports, not the method's work)
+        import tasks.inpaint_video  # noqa: F401  (imports, not the method's work)
     baseline = _rss_kb()
     sampler = None
     try:
@@ -103,7 +103,7 @@ def run_in_subprocess(method_name: str, frames_path: Path, holes_path: Path, out
                       config: dict | None = None, timeout_s: float | None = None) -> dict:
     """Run :func:`measure` in a fresh interpreter; returns its stats (the result is at ``out_path``)."""
     stats_path = out_path.with_suffix(".stats.json")
-    cmd = [sys.executable, "-m", "isvi.evaluation.runner", method_name, str(frames_path), str(holes_path),
+    cmd = [sys.executable, "-m", "tasks.evaluation.runner", method_name, str(frames_path), str(holes_path),
            str(out_path), str(stats_path), json.dumps(config or {})]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s)
     if proc.returncode != 0:

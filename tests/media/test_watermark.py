@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 import skimage.data
 
-from isvi.masks import fit_frame, fit_mask, same_aspect
-from isvi.watermark import (AUTO_MASK_MIN_CONFIDENCE, OverlayNotFound, WatermarkEstimate,
+from media.masks import fit_frame, fit_mask, same_aspect
+from media.watermark import (AUTO_MASK_MIN_CONFIDENCE, OverlayNotFound, WatermarkEstimate,
                             detect_pooled_overlay, detect_static_overlay, detect_watermark, frames_showing_overlay,
                             overlay_strengths, sample_indices)
-from isvi.watermark_synth import overlay_watermark, pan_clip
+from media.watermark_synth import overlay_watermark, pan_clip
 from isvi_models.errors import InputError
 from tests.batch_clips import rotating_clip, write_clip
 
@@ -117,7 +117,7 @@ def test_drift_test_keeps_a_static_straight_edge_and_sees_one_that_moved_across(
     it correlates about as well as unshifted, and the noise used to pick a shift, so the
     edge was taken for drift (a compressed timestamp box lost its top strip). Moved 3 px
     across, it is still drift."""
-    from isvi.watermark import _edge_texture, _sobel, _unshifted
+    from media.watermark import _edge_texture, _sobel, _unshifted
 
     rng = np.random.default_rng(0)
 
@@ -241,7 +241,7 @@ def test_the_frames_to_inpaint_give_every_doubt_to_masking():
 def test_a_second_mask_extends_the_first_only_when_it_holds_it_and_is_larger():
     """The rule that prefers the estimate from the frames showing the overlay even when it is
     less confident: it must hold the first mask and add to it, not merely differ."""
-    from isvi.watermark import _extends
+    from media.watermark import _extends
 
     first = np.zeros((40, 40), bool)
     first[10:20, 10:20] = True
@@ -467,7 +467,7 @@ def test_solid_regions_seal_a_stroke_whose_outline_has_a_gap():
     break: without sealing, its inside leaks out of the hole fill and stays empty. Sealing
     adds the inside up to radius/2 from the edges, nothing farther, and leaves the wide bay
     between two separate bars empty."""
-    from isvi.watermark import _solid_regions
+    from media.watermark import _solid_regions
 
     edges = np.zeros((80, 160), bool)
     edges[20, 10:100] = edges[30, 10:100] = True          # the stroke's two long sides
