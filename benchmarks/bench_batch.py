@@ -83,7 +83,7 @@ class RSSSampler:
 
 
 def run(src: Path, dest: Path, cache: Path, workers: int) -> dict:
-    from flows.runtime import run_collection
+    from flows.inpaint_collection import run_collection
 
     job = JobConfig(source=str(src), dest=str(dest), cache=str(cache),
                     inpaint=InpaintConfig(box=(BOX,), codec="ffv1"))

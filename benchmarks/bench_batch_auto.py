@@ -120,7 +120,7 @@ def main() -> None:
     ap.add_argument("--out", default="benchmarks/results/batch_auto.json")
     args = ap.parse_args()
     from flows.config import JobConfig
-    from flows.runtime import run_collection
+    from flows.inpaint_collection import run_collection
     from tasks.config import InpaintConfig
 
     tmp = Path(tempfile.mkdtemp(prefix="isvi-bench-batch-auto-"))

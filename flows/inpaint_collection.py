@@ -17,21 +17,27 @@ import contextlib
 import csv
 import io
 import json
+import logging
+import os
 import time
 from collections import defaultdict
 from pathlib import PurePosixPath
 
-from prefect import flow, get_run_logger
-from prefect.futures import wait
+from flows.runtime import offline_env  # stdlib only: safe before prefect
 
-from flows.config import JobConfig
-from flows.runtime import default_task_runner
-from storage.manifests import exists, list_videos
-from storage.zarr_cache import ZarrCache, get_fs, put_bytes
-from tasks import stage_tasks as T
-from tasks import stages as S
-from tasks.refs import StageRef
-from tasks.stages import plan_shot
+offline_env()  # offline-friendly Prefect settings, before prefect is imported
+
+from prefect import flow, get_run_logger  # noqa: E402
+from prefect.futures import wait  # noqa: E402
+
+from flows.config import JobConfig  # noqa: E402
+from flows.runtime import count_gpus, default_task_runner, prefect_server, task_runner  # noqa: E402
+from storage.manifests import exists, list_videos  # noqa: E402
+from storage.zarr_cache import ZarrCache, get_fs, put_bytes  # noqa: E402
+from tasks import stage_tasks as T  # noqa: E402
+from tasks.automask import auto_mask_pools, mask_of  # noqa: E402
+from tasks.keys import encode_key, plan_shot  # noqa: E402
+from tasks.refs import StageRef, cached  # noqa: E402
 
 GPU_STAGES = ("flow", "complete", "fill")
 REPORT_FIELDS = ("name", "status", "frames", "frames_with_hole", "shots", "windows", "seconds", "computed_stages",
@@ -132,14 +138,14 @@ def inpaint_collection(job: JobConfig) -> list[dict]:
         if exists(out) and not job.overwrite:
             rows[item.name]["status"] = "skipped"
             preview = job.mask_preview_for(item.name)
-            if S.mask_of(item, cfg)[0] == "auto" and exists(preview):  # from the run that made it
+            if mask_of(item, cfg)[0] == "auto" and exists(preview):  # from the run that made it
                 rows[item.name]["mask_preview"] = preview
             log.info("%s: %s exists, skipped (pass --overwrite to redo it)", item.name, out)
             continue
         todo.append(item)
     # A pool's evidence includes its finished videos, so its mask does not change as a re-run skips them.
     pool_of = {}
-    for members in S.auto_mask_pools(items, cfg, job.auto_mask_pool):
+    for members in auto_mask_pools(items, cfg, job.auto_mask_pool):
         if any(rows[m.name]["status"] == "pending" for m in members):
             label = str(PurePosixPath(members[0].name).parent) if job.auto_mask_pool == "folder" else "job"
             fut = T.pool_masks.submit(members, cfg, cache, label)
@@ -177,40 +183,34 @@ def inpaint_collection(job: JobConfig) -> list[dict]:
         v = pf.result()
         if v.mask == "auto":
             previews[name] = T.mask_preview.submit(v, cfg, cache, job.mask_preview_for(name))
-        futs, composites = [], []
+        futs, composites, composite_fps = [], [], []
         n_windows = 0
 
         def done(key):
-            """A StageRef for a stage whose marker exists (not submitted: no task, no Prefect overhead)."""
-            if not cache.is_complete(key):
-                return None
-            return StageRef(key, v.name, computed=False, seconds=0.0,
-                            passthrough=bool(cache.marker(key).get("passthrough")))
+            """A ref for a stage whose marker exists (not submitted: no task, no Prefect overhead)."""
+            return cached(cache, key, v.name)
 
         for shot in v.shots:
-            dk = S.decode_key(v, shot, cfg)
-            d = done(dk) or T.decode.submit(v, shot, cfg, cache)
+            plan = plan_shot(v, shot, cfg)
+            d = done(plan.decode) or T.decode.submit(v, shot, plan.decode, cfg, cache)
             futs.append(d)
-            prev, prev_fp = None, None
-            for win in plan_shot(shot, cfg):
+            prev = None
+            for wk in plan.windows:
                 n_windows += 1
-                fk = S.flow_key(v, shot, win, dk.fp, prev_fp, cfg)
-                ck = S.complete_key(v, shot, win, fk.fp, cfg)
-                ik = S.fill_key(v, shot, win, ck.fp, cfg)
-                pk = S.composite_key(v, shot, win, ik.fp, dk.fp, prev_fp, cfg)
-                p = done(pk)
+                p = done(wk.composite)
                 if p is not None:  # the window's output exists: its inner stages are not needed
                     f = c = fi = None
                 else:
                     with _gpu(job):
-                        f = done(fk) or T.flow.submit(v, shot, win, d, prev, cfg, cache)
-                        c = done(ck) or T.complete.submit(v, shot, win, f, cfg, cache)
-                        fi = done(ik) or T.fill.submit(v, shot, win, f, c, cfg, cache)
-                    p = T.composite.submit(v, shot, win, d, prev, f, fi, cfg, cache)
+                        f = done(wk.flow) or T.flow.submit(v, shot, wk, d, prev, cfg, cache)
+                        c = done(wk.complete) or T.complete.submit(v, shot, wk, f, cfg, cache)
+                        fi = done(wk.fill) or T.fill.submit(v, shot, wk, f, c, cfg, cache)
+                    p = T.composite.submit(v, shot, wk, d, prev, f, fi, cfg, cache)
                 futs += [x for x in (f, c, fi, p) if x is not None]
                 composites.append(p)
-                prev, prev_fp = p, pk.fp
-        futs.append(T.encode.submit(v, composites, cfg, cache))
+                composite_fps.append(wk.composite.fp)
+                prev = p
+        futs.append(T.encode.submit(v, encode_key(v, composite_fps, cfg), composites, cfg, cache))
         per_video[name] = futs
         rows[name].update(frames=v.frames, frames_with_hole=v.frames_with_hole, shots=len(v.shots),
                           windows=n_windows)
@@ -248,3 +248,24 @@ def inpaint_collection(job: JobConfig) -> list[dict]:
                                                    for s in ("done", "skipped", "failed")),
              time.perf_counter() - started)
     return out_rows
+
+
+def run_collection(job, cluster: str | None = None, workers: int | None = None) -> list[dict]:
+    """Run ``inpaint_collection`` on Dask with one Prefect server; returns the report rows."""
+    offline_env()
+    with prefect_server():
+        from prefect.settings import PREFECT_API_URL, temporary_settings
+
+        if cluster:
+            have = count_gpus(cluster)
+            if job.gpus and not have:
+                logging.getLogger("isvi.batch").warning("cluster %s advertises no GPU: GPU stages run on CPU", cluster)
+            job = job.model_copy(update={"gpus": have})
+        with temporary_settings(updates={PREFECT_API_URL: os.environ["PREFECT_API_URL"]}):
+            runner = task_runner(cluster, workers, 0 if cluster else job.gpus)
+            try:
+                return inpaint_collection.with_options(task_runner=runner)(job=job)
+            finally:
+                from prefect.logging.handlers import APILogHandler
+
+                APILogHandler().flush()  # send the run's last logs before the server stops

@@ -116,26 +116,3 @@ def default_task_runner():
     workers = os.environ.get("ISVI_DASK_WORKERS")
     return task_runner(os.environ.get("ISVI_DASK_ADDRESS") or None, int(workers) if workers else None,
                        int(os.environ.get("ISVI_GPUS", "0")))
-
-
-def run_collection(job, cluster: str | None = None, workers: int | None = None) -> list[dict]:
-    """Run ``inpaint_collection`` on Dask with one Prefect server; returns the report rows."""
-    offline_env()
-    with prefect_server():
-        from prefect.settings import PREFECT_API_URL, temporary_settings
-
-        from flows.inpaint_collection import inpaint_collection
-
-        if cluster:
-            have = count_gpus(cluster)
-            if job.gpus and not have:
-                log.warning("cluster %s advertises no GPU: GPU stages run on CPU", cluster)
-            job = job.model_copy(update={"gpus": have})
-        with temporary_settings(updates={PREFECT_API_URL: os.environ["PREFECT_API_URL"]}):
-            runner = task_runner(cluster, workers, 0 if cluster else job.gpus)
-            try:
-                return inpaint_collection.with_options(task_runner=runner)(job=job)
-            finally:
-                from prefect.logging.handlers import APILogHandler
-
-                APILogHandler().flush()  # send the run's last logs before the server stops

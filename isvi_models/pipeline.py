@@ -1,7 +1,14 @@
-"""One window of frames through the ISVI stages: flow -> completion -> propagation -> reconstruction.
+"""The ISVI window pipeline, in the order the method runs, as one set of stage functions.
 
-Each stage is a plain function in ``isvi_models.ops``; this module only wires them, so the
-batch flow can run (and cache) the same stages one by one.
+    crop:      frames + holes -> working region           (``region.crop_to_working``)
+    flow:      forward/backward flow on pre-filled frames (``estimate_flow``)
+    complete:  flow completed inside the grown hole       (``complete_flow``)
+    fill:      propagate gradients, fuse, key frames, Poisson (``fill``)
+    paste:     result written back into the hole pixels   (``region.paste_back``)
+
+:func:`inpaint_frames` runs them all on one window; ``isvi inpaint``'s window loop calls it,
+and the batch runs (and caches) the same functions one stage per task, so the method is wired
+once. Arrays in, arrays out: no I/O, no Prefect, no configuration files.
 """
 
 from __future__ import annotations
@@ -18,12 +25,20 @@ from isvi_models.ops.flow import DISFlowEstimator
 from isvi_models.ops.flow_completion import LaplaceCompleter
 from isvi_models.ops.masks import dilate_holes
 from isvi_models.ops.reconstruct import fill_holes
+from isvi_models.region import WorkingSet, crop_to_working, paste_back, working_region
+
+StageNote = Callable[[str], None]
 
 
 @dataclass
 class MethodSettings:
     """Knobs of the method (a subset of the job config), with the stage implementations."""
 
+    # working region
+    max_side: int = 960
+    roi: bool = True
+    roi_margin_px: int = 64
+    # flow, completion, fill
     flow_dilate_px: int = 20
     consistency_px: float = 100.0
     alpha: float = 0.5
@@ -33,6 +48,12 @@ class MethodSettings:
     estimator: FlowEstimator = field(default_factory=DISFlowEstimator)
     completer: FlowCompleter = field(default_factory=LaplaceCompleter)
     refiner: GradientRefiner | None = None
+
+
+def crop(frames: np.ndarray, holes: np.ndarray, s: MethodSettings) -> WorkingSet | None:
+    """uint8 frames (T, H, W, 3) and holes (T, H, W) cropped and scaled to the working size; None without a hole."""
+    region = working_region(holes, roi=s.roi, margin_px=s.roi_margin_px, max_side=s.max_side)
+    return None if region is None else crop_to_working(frames, holes, region)
 
 
 def prefill_for_flow(frames: np.ndarray, holes: np.ndarray) -> np.ndarray:
@@ -51,6 +72,14 @@ def prefill_for_flow(frames: np.ndarray, holes: np.ndarray) -> np.ndarray:
     return out
 
 
+def estimate_flow(frames: np.ndarray, holes: np.ndarray, s: MethodSettings) -> tuple[np.ndarray, np.ndarray]:
+    """Forward and backward flows (T-1, H, W, 2) between neighbouring working frames; none for one frame."""
+    if frames.shape[0] < 2:
+        empty = np.zeros((0, *frames.shape[1:3], 2), np.float32)
+        return empty, empty
+    return s.estimator(prefill_for_flow(frames, holes))
+
+
 def complete_flows(flow_fwd: np.ndarray, flow_bwd: np.ndarray, holes: np.ndarray, completer: FlowCompleter,
                    flow_dilate_px: int) -> tuple[np.ndarray, np.ndarray]:
     """Complete both flow directions inside the (further dilated) hole of each flow's source frame."""
@@ -61,21 +90,45 @@ def complete_flows(flow_fwd: np.ndarray, flow_bwd: np.ndarray, holes: np.ndarray
     return completer(flow_fwd, flow_holes[:-1], "forward"), completer(flow_bwd, flow_holes[1:], "backward")
 
 
+def complete_flow(flow_fwd: np.ndarray, flow_bwd: np.ndarray, holes: np.ndarray,
+                  s: MethodSettings) -> tuple[np.ndarray, np.ndarray]:
+    """The settings' completer (Laplace or IGFC) on both directions, in the hole grown by ``flow_dilate_px``."""
+    return complete_flows(flow_fwd, flow_bwd, holes, s.completer, s.flow_dilate_px)
+
+
+def fill(frames: np.ndarray, holes: np.ndarray, flow_fwd: np.ndarray, flow_bwd: np.ndarray, s: MethodSettings,
+         on_stage: StageNote | None = None) -> np.ndarray:
+    """Gradient propagation along the completed flows, fusion, key frames and Poisson (``ops.reconstruct``)."""
+    return fill_holes(frames, holes, flow_fwd, flow_bwd, consistency_px=s.consistency_px, alpha=s.alpha,
+                      spatial_method=s.spatial_fill, max_key_frames=s.max_key_frames,
+                      max_trace_px=s.max_trace_px, refiner=s.refiner, on_stage=on_stage)
+
+
 def inpaint_window(frames: np.ndarray, holes: np.ndarray, settings: MethodSettings | None = None,
-                   on_stage: Callable[[str], None] | None = None) -> np.ndarray:
-    """Inpaint float32 frames (T, H, W, 3) in [0, 1] inside bool holes (T, H, W)."""
+                   on_stage: StageNote | None = None) -> np.ndarray:
+    """Inpaint float32 working frames (T, H, W, 3) in [0, 1] inside bool holes (T, H, W).
+
+    ``on_stage(name)`` is called after each stage ("flow", "complete", then the fill's own).
+    """
     s = settings or MethodSettings()
     check_shape(frames, "T H W 3", "frames")
     check_shape(holes, f"{frames.shape[0]} {frames.shape[1]} {frames.shape[2]}", "holes")
     note = on_stage or (lambda name: None)
-    if frames.shape[0] < 2:
-        fwd = bwd = np.zeros((0, *frames.shape[1:3], 2), np.float32)
-    else:
-        fwd, bwd = s.estimator(prefill_for_flow(frames, holes))
+    fwd, bwd = estimate_flow(frames, holes, s)
     note("flow")
-    fwd, bwd = complete_flows(fwd, bwd, holes, s.completer, s.flow_dilate_px)
+    fwd, bwd = complete_flow(fwd, bwd, holes, s)
     note("complete")
-    return fill_holes(frames, holes, fwd, bwd, consistency_px=s.consistency_px, alpha=s.alpha,
-                      spatial_method=s.spatial_fill, max_key_frames=s.max_key_frames,
-                      max_trace_px=s.max_trace_px, refiner=s.refiner,
-                      on_stage=note)
+    return fill(frames, holes, fwd, bwd, s, on_stage=note)
+
+
+def inpaint_frames(frames: np.ndarray, holes: np.ndarray, settings: MethodSettings,
+                   on_stage: StageNote | None = None) -> np.ndarray:
+    """Inpaint uint8 frames (T, H, W, 3) inside (already grown) holes: crop, the method, paste back.
+
+    Every pixel outside ``holes`` is returned bit-identical.
+    """
+    work = crop(frames, holes, settings)
+    if work is None:
+        return frames.copy()
+    result = inpaint_window(work.frames, work.holes, settings, on_stage=on_stage)
+    return paste_back(frames, holes, work.region, result)

@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from media.video import IMAGE_EXTENSIONS, VideoInfo, VideoSource, list_frame_files, read_image
 from isvi_models.errors import ConfigError, InputError
-from isvi_models.ops.masks import dilate_holes  # noqa: F401  (re-exported for callers of media.masks)
+from isvi_models.ops.masks import dilate_holes
+from media.video import IMAGE_EXTENSIONS, VideoInfo, VideoSource, list_frame_files, read_image
 
 log = logging.getLogger("isvi.masks")
 
@@ -168,6 +169,11 @@ class MaskSource:
             holes = np.zeros((n, *shape), bool)
         return holes | self._boxes
 
+    def read_holes(self, start: int, stop: int, dilate_px: int) -> np.ndarray:
+        """The holes of frames ``[start, stop)`` grown by ``dilate_px`` (over compression halos): what
+        the method inpaints. Both drivers read their holes through this one call."""
+        return dilate_holes(self.read(start, stop), dilate_px)
+
     def _load(self, path: Path) -> np.ndarray:
         import cv2
 
@@ -255,3 +261,17 @@ def open_mask(spec: str | os.PathLike | None, boxes: list[Box], info: VideoInfo)
     if video.info.frames != info.frames:
         raise InputError(path, f"mask video has {video.info.frames} frames but the video has {info.frames}")
     return MaskSource(info, video=video, boxes=box_mask, path=path)
+
+
+def open_holes(mask: str | os.PathLike | None, boxes: tuple[str, ...] | list[str], info: VideoInfo, *,
+               auto: Callable[[], tuple[np.ndarray, np.ndarray | None]] | None = None,
+               label: str = "--mask auto") -> MaskSource:
+    """A job's mask for one video: ``mask`` (image, folder, mask video, None) plus the ``boxes``
+    specs, or for ``mask == "auto"`` the static hole and the frames it holds in (bool per frame,
+    None = all) that ``auto()`` returns: a detection made now (``isvi inpaint``) or read from the
+    cache (the batch). Box specs are parsed first, so a bad box fails before any detection."""
+    parsed = [parse_box(b) for b in boxes]
+    if mask == "auto":
+        hole, frames_on = auto()
+        return static_mask(hole, parsed, info, label, frames_on=frames_on)
+    return open_mask(mask, parsed, info)

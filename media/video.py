@@ -247,6 +247,13 @@ class FrameWriter:
                     self._copier.mux_until(float(self.count / Fraction(self.info.fps)))
             self.count += 1
 
+    def finish(self, expected: int, source: str | os.PathLike) -> Path:
+        """Commit after checking that ``expected`` frames were written; otherwise an
+        :class:`InputError` naming ``source`` (the writer is then aborted by ``__exit__``)."""
+        if self.count != expected:
+            raise InputError(source, f"gave {self.count} frames, expected {expected}")
+        return self.commit()
+
     def commit(self) -> Path:
         if self._container is not None:
             for packet in self._stream.encode():

@@ -6,14 +6,19 @@ Field names are the long option names with ``-`` replaced by ``_``; units are in
 
 from __future__ import annotations
 
+import functools
+import math
 import tomllib
 from fractions import Fraction
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from isvi_models.errors import InputError
+
+if TYPE_CHECKING:
+    from isvi_models.pipeline import MethodSettings
 
 
 def field_choices(model: type[BaseModel], name: str) -> tuple[str, ...]:
@@ -96,3 +101,36 @@ class InpaintConfig(BaseModel):
             values = {k.replace("-", "_"): v for k, v in values.items()}
         values.update({k: v for k, v in overrides.items() if v is not None and v != ()})
         return cls(**values)
+
+
+def method_settings(cfg: InpaintConfig) -> "MethodSettings":
+    """The method's knobs and the stage implementations ``cfg`` asks for (learned ones load
+    their ONNX files once)."""
+    from isvi_models.ops.flow import DISFlowEstimator
+    from isvi_models.pipeline import MethodSettings
+
+    settings = MethodSettings(max_side=cfg.max_side, roi=cfg.roi, roi_margin_px=cfg.roi_margin_px,
+                              flow_dilate_px=cfg.flow_dilate_px, consistency_px=cfg.consistency_px,
+                              max_trace_px=cfg.max_trace_px or math.inf, alpha=cfg.alpha, spatial_fill=cfg.spatial_fill,
+                              estimator=DISFlowEstimator(cfg.flow_preset))
+    if cfg.flow_completion == "igfc" or cfg.style_fusion == "asfn":
+        from isvi_models import learned
+        from isvi_models.errors import ConfigError
+
+        if cfg.models is None:
+            raise ConfigError("models: --flow-completion igfc and --style-fusion asfn need --models DIR")
+        if cfg.flow_completion == "igfc":
+            settings.completer = learned.load_flow_completer(Path(cfg.models))
+        if cfg.style_fusion == "asfn":
+            settings.refiner = learned.load_gradient_refiner(Path(cfg.models))
+    return settings
+
+
+@functools.lru_cache(maxsize=4)
+def _settings(cfg_json: str) -> "MethodSettings":
+    return method_settings(InpaintConfig.model_validate_json(cfg_json))
+
+
+def settings_for(cfg: InpaintConfig) -> "MethodSettings":
+    """:func:`method_settings`, built once per worker process per config (learned models load once)."""
+    return _settings(cfg.model_dump_json())

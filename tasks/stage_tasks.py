@@ -1,4 +1,5 @@
-"""Prefect tasks around :mod:`tasks.stages`: one per stage, with run names that say which shot/window.
+"""Prefect tasks around the batch's stage functions (:mod:`tasks.probe`, :mod:`tasks.automask`,
+:mod:`tasks.stages`): one per stage, each a thin call, with run names that say which shot/window.
 
 Retries cover transient I/O only (object-store hiccups); bad input fails at once.
 """
@@ -7,7 +8,7 @@ from __future__ import annotations
 
 from prefect import task
 
-from tasks import stages
+from tasks import automask, probe as probing, stages
 
 
 def transient_io_only(task, task_run, state) -> bool:
@@ -27,53 +28,53 @@ RETRY = dict(retries=2, retry_delay_seconds=[1, 5], retry_condition_fn=transient
 @task(name="pool-masks", task_run_name="pool-masks-{label}", **RETRY)
 def pool_masks(items, cfg, cache, label):
     """One ``--mask auto`` detection over a pool of videos (``label`` names the pool in the UI)."""
-    return stages.detect_pool_masks(items, cfg, cache)
+    return automask.detect_pool_masks(items, cfg, cache)
 
 
 @task(name="probe", task_run_name="probe-{item.name}", **RETRY)
 def probe(item, output, cfg, cache, detect, threshold, min_shot_frames, mask_pool=None):
     """Identity, mask checks and shots of one video."""
-    return stages.probe_video(item, output, cfg, cache, detect=detect, threshold=threshold,
-                              min_shot_frames=min_shot_frames, mask_pool=mask_pool)
+    return probing.probe_video(item, output, cfg, cache, detect=detect, threshold=threshold,
+                               min_shot_frames=min_shot_frames, mask_pool=mask_pool)
 
 
 @task(name="mask-preview", task_run_name="mask-preview-{v.name}", **RETRY)
 def mask_preview(v, cfg, cache, url):
     """A PNG of one video's frame with its (auto) mask tinted, for the report's folder."""
-    return stages.write_mask_preview(v, cfg, cache, url)
+    return automask.write_mask_preview(v, cfg, cache, url)
 
 
 @task(name="decode", task_run_name="decode-{v.name}-shot{shot.index}", **RETRY)
-def decode(v, shot, cfg, cache):
-    """Frames and dilated holes of one shot into the cache."""
-    return stages.decode_shot(v, shot, cfg, cache)
+def decode(v, shot, key, cfg, cache):
+    """Frames and grown holes of one shot into the cache."""
+    return stages.decode_shot(v, shot, key, cfg, cache)
 
 
-@task(name="flow", task_run_name="flow-{v.name}-shot{shot.index}-w{win.index}", **RETRY)
-def flow(v, shot, win, decode, prev, cfg, cache):
-    """Raw forward/backward flow of one window (GPU stage)."""
-    return stages.flow_window(v, shot, win, decode, prev, cfg, cache)
+@task(name="flow", task_run_name="flow-{v.name}-shot{shot.index}-w{wk.window.index}", **RETRY)
+def flow(v, shot, wk, decode, prev, cfg, cache):
+    """Working crop and raw forward/backward flow of one window (GPU stage)."""
+    return stages.flow_window(v, wk.window, wk.flow, decode, prev, cfg, cache)
 
 
-@task(name="complete", task_run_name="complete-{v.name}-shot{shot.index}-w{win.index}", **RETRY)
-def complete(v, shot, win, flow, cfg, cache):
+@task(name="complete", task_run_name="complete-{v.name}-shot{shot.index}-w{wk.window.index}", **RETRY)
+def complete(v, shot, wk, flow, cfg, cache):
     """Flow completion of one window (GPU stage)."""
-    return stages.complete_window(v, shot, win, flow, cfg, cache)
+    return stages.complete_window(v, wk.complete, flow, cfg, cache)
 
 
-@task(name="fill", task_run_name="fill-{v.name}-shot{shot.index}-w{win.index}", **RETRY)
-def fill(v, shot, win, flow, complete, cfg, cache):
+@task(name="fill", task_run_name="fill-{v.name}-shot{shot.index}-w{wk.window.index}", **RETRY)
+def fill(v, shot, wk, flow, complete, cfg, cache):
     """Propagation, fusion and reconstruction of one window (GPU stage)."""
-    return stages.fill_window(v, shot, win, flow, complete, cfg, cache)
+    return stages.fill_window(v, wk.fill, flow, complete, cfg, cache)
 
 
-@task(name="composite", task_run_name="composite-{v.name}-shot{shot.index}-w{win.index}", **RETRY)
-def composite(v, shot, win, decode, prev, flow, fill, cfg, cache):
+@task(name="composite", task_run_name="composite-{v.name}-shot{shot.index}-w{wk.window.index}", **RETRY)
+def composite(v, shot, wk, decode, prev, flow, fill, cfg, cache):
     """Full-resolution frames of one window."""
-    return stages.composite_window(v, shot, win, decode, prev, flow, fill, cfg, cache)
+    return stages.composite_window(v, wk.window, wk.composite, decode, prev, flow, fill, cfg, cache)
 
 
 @task(name="encode", task_run_name="encode-{v.name}", **RETRY)
-def encode(v, composites, cfg, cache):
+def encode(v, key, composites, cfg, cache):
     """The video reassembled from its shots, with the source's audio, published atomically."""
-    return stages.encode_video(v, composites, cfg, cache)
+    return stages.encode_video(v, key, composites, cfg, cache)

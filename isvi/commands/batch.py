@@ -123,7 +123,7 @@ def run(args: argparse.Namespace) -> int:
     from storage.manifests import list_videos
 
     list_videos(job.source)  # bad SOURCE or manifest: exit 2 before any server or cluster starts
-    from flows.runtime import run_collection
+    from flows.inpaint_collection import run_collection
 
     rows = run_collection(job, cluster=args.cluster, workers=args.workers)
     width = max((len(r["name"]) for r in rows), default=4)

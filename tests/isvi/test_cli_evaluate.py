@@ -43,7 +43,7 @@ def test_evaluate_prints_and_writes_known_numbers(clip, capsys):
     text = capsys.readouterr().out
     assert rc == 0
     expected_hole = 20 * math.log10(255 / 5)
-    assert f"PSNR in hole (dB)" in text and f"{expected_hole:.2f}" in text
+    assert "PSNR in hole (dB)" in text and f"{expected_hole:.2f}" in text
     assert "LPIPS skipped" in text or "LPIPS, whole frame" in text
     data = json.loads(out_json.read_text())
     s = data["summary"]

@@ -1,37 +1,9 @@
 import numpy as np
-import pytest
 
 from tasks.config import InpaintConfig
-from tasks.inpaint_video import Region, inpaint_arrays, method_settings, plan_windows, working_region
+from tasks.config import method_settings
+from tasks.inpaint_video import inpaint_arrays
 from tests.synth import panned_clip, psnr, square_holes
-
-
-class TestPlanWindows:
-    @pytest.mark.parametrize("n,window,overlap", [(5, 48, 8), (48, 48, 8), (100, 48, 8), (801, 40, 6), (17, 8, 3)])
-    def test_every_frame_is_finalised_once_in_order(self, n, window, overlap):
-        wins = plan_windows(n, window, overlap)
-        finalised = [f for w in wins for f in range(w.start + w.anchors, w.final_stop)]
-        assert finalised == list(range(n))
-        assert all(w.stop - w.start <= window for w in wins)  # memory bounded by the window
-
-    def test_anchors_are_previous_output(self):
-        wins = plan_windows(100, 40, 8)
-        for prev, cur in zip(wins, wins[1:]):
-            assert cur.anchors == 8 and cur.start + cur.anchors == prev.final_stop
-
-
-class TestWorkingRegion:
-    def test_crop_keeps_a_hole_sized_context_and_scale(self):
-        holes = np.zeros((2, 720, 1280), bool)
-        holes[:, 40:100, 1100:1200] = True
-        r = working_region(holes, roi=True, margin_px=16, max_side=960)
-        assert (r.x0, r.y0, r.x1, r.y1) == (1000, 0, 1280, 200)
-        assert r.scale == 1.0
-        full = working_region(holes, roi=False, margin_px=16, max_side=960)
-        assert full == Region(0, 0, 1280, 720, 0.75)
-
-    def test_no_hole_means_no_region(self):
-        assert working_region(np.zeros((3, 10, 10), bool), roi=True, margin_px=8, max_side=64) is None
 
 
 class TestInpaintArrays:

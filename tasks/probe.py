@@ -1,0 +1,50 @@
+"""The batch's first stage per video: identity, mask checks and shots (cached by content)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from isvi_models.errors import ConfigError
+from storage.manifests import VideoItem, localize
+from storage.zarr_cache import ZarrCache
+from tasks.automask import mask_of, open_video_holes, scratch_dir
+from tasks.config import InpaintConfig
+from tasks.keys import content_id, probe_key
+from tasks.refs import ShotSpec, VideoRef
+
+
+def probe_video(item: VideoItem, output: str, cfg: InpaintConfig, cache: ZarrCache, *, detect: bool = True,
+                threshold: float = 10.0, min_shot_frames: int = 15, scratch: str | None = None,
+                mask_pool: str | None = None) -> VideoRef:
+    """Open a video and its mask, check them, find its shots (cached by content).
+
+    ``mask_pool``: for an ``auto`` mask, the id of the pooled detection
+    (:func:`tasks.automask.detect_pool_masks`) to use instead of detecting this video's overlay
+    on its own.
+    """
+    from media.shots import detect_shots
+    from media.video import VideoSource
+
+    local = localize(item.source, scratch_dir(scratch))
+    mask, boxes = mask_of(item, cfg)
+    if mask is None and not boxes:
+        raise ConfigError(f"{item.source}: no mask; give --mask/--box or a mask in the manifest")
+    mask_pool = mask_pool if mask == "auto" else None
+    with VideoSource(local, folder_fps=cfg.fps_fraction) as src:
+        info = src.info
+        vid = content_id(local, mask, boxes, mask_pool)
+        masks = open_video_holes(mask, boxes, info, cache=cache, video_id=vid, local=str(local), mask_pool=mask_pool,
+                                 auto_frames=cfg.auto_mask_frames)
+        coverage = masks.fillable_coverage()
+        key = probe_key(vid, detect, threshold, min_shot_frames)
+        if cache.is_complete(key):
+            shots = [tuple(s) for s in cache.marker(key)["shots"]]
+        else:
+            shots = detect_shots(src, threshold, min_shot_frames) if detect else [(0, info.frames)]
+            cache.mark_complete(key, shots=shots, source=item.source)
+    return VideoRef(name=item.name, source=item.source, local=str(local), output=output, video_id=vid, mask=mask,
+                    boxes=tuple(boxes), frames=info.frames, width=info.width, height=info.height,
+                    fps=str(info.fps), is_folder=info.is_folder,
+                    shots=tuple(ShotSpec(i, a, b) for i, (a, b) in enumerate(shots)),
+                    passthrough=not coverage.any(), mask_pool=mask_pool,
+                    frames_with_hole=int(np.count_nonzero(coverage)))
