@@ -78,8 +78,8 @@ sys.path.insert(0, str(ROOT))
 
 from media.video import VideoSource  # noqa: E402
 from media.masks import fit_frame, fit_mask  # noqa: E402
-from media.watermark import (detect_pooled_overlay, detect_static_overlay, frames_showing_overlay,  # noqa: E402
-                            overlay_strengths, sample_indices)
+from media.watermark import (DetectionParams, detect_pooled_overlay, detect_static_overlay,  # noqa: E402
+                             frames_showing_overlay, overlay_strengths, sample_indices)
 from media.watermark_synth import KINDS, overlay_watermark  # noqa: E402
 from isvi_models.errors import InputError  # noqa: E402
 
@@ -244,9 +244,10 @@ def main(argv=None) -> int:
                         row["pooled_with"] = sorted(others)
                         fitted = np.stack([fit_frame(f, (h, w)) for f in marked])  # as detect_watermark fits them
                         videos = [(clip.name, fitted)] + [(c, burn(o, kind, seed, shown)[0]) for c, o in others.items()]
-                        est = detect_pooled_overlay(videos, motion_model=args.motion)
+                        est = detect_pooled_overlay(videos, params=DetectionParams(motion_model=args.motion))
                     else:
-                        est = detect_static_overlay(marked, sources=[clip.name], motion_model=args.motion)
+                        est = detect_static_overlay(marked, sources=[clip.name],
+                                                    params=DetectionParams(motion_model=args.motion))
                 except InputError as exc:
                     row.update(refused=str(exc), seconds=time.perf_counter() - t0)
                     print(f"{clip.name:20s} {label:16s} {seed:4d}  refused: {exc.problem[:70]}")

@@ -56,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
     import numpy as np
 
     from isvi_models.atomic import atomic_path
-    from media.watermark import OverlayNotFound, detect_watermark
+    from media.watermark import DetectionParams, OverlayNotFound, detect_watermark
     from isvi_models.errors import ConfigError, InputError
 
     if args.max_frames < 3:
@@ -74,8 +74,8 @@ def run(args: argparse.Namespace) -> int:
             raise InputError(out.parent, f"{option}: folder does not exist")
     out = args.output
 
-    est = detect_watermark(args.inputs, max_frames_per_video=args.max_frames, margin=args.margin,
-                           motion_model=args.motion)
+    est = detect_watermark(args.inputs, max_frames_per_video=args.max_frames,
+                           params=DetectionParams(margin=args.margin, motion_model=args.motion))
     print(f"confidence {est.confidence:.2f} (content moved: {est.motion:.0%}, edge contrast {est.contrast:.1f}x, "
           f"edges kept around the mask: {est.clarity:.0%}, "
           f"{est.frames_used} distinct of {est.frames_sampled} sampled frames, {est.videos} video(s))")

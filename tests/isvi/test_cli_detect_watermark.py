@@ -22,7 +22,7 @@ def clips(tmp_path_factory):
     write_clip(d / "marked.mkv", marked)
     write_clip(d / "clean.mkv", pan)
     write_clip(d / "still.mkv", np.repeat(marked[:1], 10, axis=0))
-    # rolled about the logo: a partial mask, refused for its clarity (see test_watermark)
+    # rolled about the logo: a partial mask, refused for its clarity (see tests/media/watermark)
     ys, xs = np.nonzero(overlay)
     rolled, _ = overlay_watermark(rotating_clip(skimage.data.astronaut(), (xs.mean(), ys.mean()), 12.0), "logo", 0,
                                   alpha=0.45, colour=(255, 255, 255))
@@ -104,7 +104,7 @@ def test_preview_shows_a_frame_that_carries_the_overlay(clips, tmp_path, capsys)
     (which would show the mask over clean content) but one that carries the logo."""
     import re
 
-    from tests.media.test_watermark import overlay_on
+    from tests.media.watermark.helpers import overlay_on
 
     d, overlay = clips
     pan = pan_clip(skimage.data.astronaut(), n=30, size=(192, 256), seed=1)

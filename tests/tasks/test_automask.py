@@ -37,7 +37,7 @@ def test_auto_mask_is_detected_once_cached_and_removes_the_logo(tmp_path, monkey
     def no_second_detection(*args, **kwargs):
         raise AssertionError("the cached mask should have been used")
 
-    monkeypatch.setattr("media.watermark.detect_watermark", no_second_detection)
+    monkeypatch.setattr("media.watermark.detection.detect_watermark", no_second_detection)
     again = probe_video(VideoItem(str(clip), "marked.mkv"), str(tmp_path / "out2.mkv"), cfg, cache)
     assert again.video_id == v.video_id and not again.passthrough
 
@@ -49,7 +49,7 @@ def test_auto_mask_preview_shows_a_frame_that_carries_the_logo(tmp_path):
     import skimage.data
 
     from media.watermark_synth import overlay_watermark, pan_clip
-    from tests.media.test_watermark import overlay_on
+    from tests.media.watermark.helpers import overlay_on
 
     clean = pan_clip(skimage.data.astronaut(), n=30, size=(192, 256), seed=1)
     marked, footprint = overlay_watermark(clean, "logo", 0, alpha=0.45, colour=(255, 255, 255))
