@@ -8,11 +8,14 @@ import time
 
 import numpy as np
 import psutil
+import pytest
 
 from isvi.cli import main
 from media.video import read_video
 from tests.batch_clips import pan_frames, write_clip
 from tests.flows.test_inpaint_collection import METHOD, single
+
+pytestmark = pytest.mark.slow  # a real Prefect server, S3 server and Dask cluster per run
 
 
 def test_s3_source_dest_and_cache(prefect_api, s3_bucket, tmp_path):

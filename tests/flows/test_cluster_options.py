@@ -3,11 +3,14 @@
 import json
 
 import numpy as np
+import pytest
 
 from isvi.cli import main
 from media.video import read_video
 from tests.batch_clips import pan_frames, write_clip
 from tests.flows.test_inpaint_collection import METHOD, single
+
+pytestmark = pytest.mark.slow  # a real Prefect server and Dask cluster per run
 
 NO_WORKERS = METHOD[:-2]
 assert METHOD[-2:] == ["--workers", "2"]

@@ -139,6 +139,7 @@ def test_preview_must_be_png_before_any_work(clips, capsys):
     assert "--preview" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_videos_of_two_resolutions_get_a_mask_each(tmp_path, capsys):
     """A 512x384 clip and the same source downscaled to 256x192 pool into one estimate; the
     mask is written at the first input's size and at the other beside it (``m.512x384.png``)."""

@@ -4,6 +4,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+import pytest
 import skimage.data
 
 from isvi.cli import main
@@ -13,6 +14,7 @@ from media.watermark_synth import overlay_watermark, pan_clip
 from isvi_models.ops.masks import dilate_holes
 
 
+@pytest.mark.slow
 def test_auto_mask_removes_the_logo_and_beats_telea(tmp_path, capsys):
     clean = pan_clip(skimage.data.astronaut(), n=30, size=(192, 256), seed=1)
     marked, footprint = overlay_watermark(clean, "logo", 0, alpha=0.45, colour=(255, 255, 255))
@@ -31,6 +33,7 @@ def test_auto_mask_removes_the_logo_and_beats_telea(tmp_path, capsys):
     assert ours > psnr_in(telea, clean, holes)
 
 
+@pytest.mark.slow
 def test_auto_mask_leaves_the_frames_without_the_logo_as_they_were(tmp_path, capsys):
     """A logo that leaves after 22 of 36 frames: those frames are inpainted, the last 12
     (beyond 2 guard frames) are the input's, bit for bit; ``--auto-mask-frames all``

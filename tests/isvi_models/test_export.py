@@ -51,6 +51,7 @@ class TestParity:
 
 
 class TestExportModels:
+    @pytest.mark.slow
     def test_from_checkpoint_replaces_existing_file(self, tmp_path):
         torch.manual_seed(7)
         model = random_asfn()

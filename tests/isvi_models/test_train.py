@@ -123,6 +123,7 @@ def _weights(out, kind):
     return state["model"], state["step"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["igfc", "asfn"])
 def test_interrupted_run_resumes_to_the_same_weights(tmp_path, igfc_zarr, asfn_zarr, kind):
     zarr_path = igfc_zarr if kind == "igfc" else asfn_zarr
@@ -143,6 +144,7 @@ def test_interrupted_run_resumes_to_the_same_weights(tmp_path, igfc_zarr, asfn_z
     assert (tmp_path / "parts" / "loss.png").stat().st_size > 1000
 
 
+@pytest.mark.slow
 def test_loss_falls_and_export_runs(tmp_path, igfc_zarr):
     from isvi_models import learned
 
@@ -162,6 +164,7 @@ def test_loss_falls_and_export_runs(tmp_path, igfc_zarr):
     assert summary["onnx"].endswith("igfc.onnx")
 
 
+@pytest.mark.slow
 def test_cli_train_runs_the_prefect_flow(tmp_path, asfn_zarr):
     from isvi.cli import main
 

@@ -18,6 +18,7 @@ def parse(argv):
 
 
 class TestExportCommand:
+    @pytest.mark.slow
     def test_random_weights_write_a_seeded_model(self, tmp_path, capsys):
         args = parse(["-o", str(tmp_path), "--only", "asfn", "--asfn-variant", "asfn_tiny", "--random-weights",
                       "--seed", "5", "--cnum", "6"])
