@@ -5,12 +5,15 @@ Each subcommand module exposes ``register(subparsers)``, which adds its parser a
 imported when the CLI starts, so keep their top-level imports light (no torch, no prefect).
 
 Exit codes: 0 success; 2 bad input (missing file, mask mismatch, invalid config value,
-usage error), printed as one ``isvi: error: ...`` line; 1 any other expected failure.
+usage error) or a write error (read-only folder, disk full), printed as one ``isvi: error: ...``
+line naming the file; 1 any other expected failure; 130 after Ctrl-C and 143 after SIGTERM, both
+with no temporary output left behind.
 """
 
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib
 import sys
 
@@ -55,13 +58,32 @@ def error_line(exc: BaseException) -> str:
     return str(exc)
 
 
+TRAIN_MODULES = ("torch", "onnx", "onnxscript")  # the `train` extra: training and ONNX export only
+WRITE_ERRNOS = {errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO}
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the process is, so it unwinds like Ctrl-C: every writer aborts
+    and removes its temporary output."""
+
+
+def _raise_terminated(signum, frame) -> None:
+    raise Terminated()
+
+
 def main(argv: list[str] | None = None) -> int:
+    import signal
+
     from pydantic import ValidationError
 
     from isvi_models.errors import ConfigError, InputError, IsviError
 
     parser = build_parser()
     args = parser.parse_args(argv)
+    try:
+        previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    except ValueError:  # not the main thread (an embedding program): leave its signals alone
+        previous = None
     try:
         return int(args.func(args) or 0)
     except (InputError, ConfigError, ValidationError) as exc:
@@ -70,9 +92,27 @@ def main(argv: list[str] | None = None) -> int:
     except IsviError as exc:
         print(f"isvi: error: {exc}", file=sys.stderr)
         return 1
+    except ModuleNotFoundError as exc:
+        if exc.name not in TRAIN_MODULES:
+            raise
+        print(f"isvi: error: {args.command} needs {exc.name}: install the 'train' extra "
+              f"(pip install -e '.[cpu,train]')", file=sys.stderr)
+        return 2
+    except OSError as exc:  # a write error (read-only folder, disk full): name the path, nothing partial is left
+        if exc.errno not in WRITE_ERRNOS and exc.filename is None:
+            raise
+        print(f"isvi: error: {exc.filename or getattr(args, 'output', 'output')}: {exc.strerror or exc}",
+              file=sys.stderr)
+        return 2
+    except Terminated:
+        print("isvi: terminated", file=sys.stderr)
+        return 143
     except KeyboardInterrupt:
         print("isvi: interrupted", file=sys.stderr)
         return 130
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ but not created in advance, so the writer creates the file itself with the usual
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import tempfile
 from collections.abc import Iterator
@@ -43,3 +44,44 @@ def write_bytes(dest: str | os.PathLike, data: bytes) -> Path:
     with atomic_path(dest) as tmp:
         tmp.write_bytes(data)
     return Path(dest)
+
+
+def rename_no_replace(src: str | os.PathLike, dest: str | os.PathLike) -> None:
+    """Rename ``src`` (a file or folder) to ``dest`` only if ``dest`` does not exist, atomically;
+    ``FileExistsError`` otherwise, with both left as they are.
+
+    Linux's ``renameat2(RENAME_NOREPLACE)`` (glibc 2.28+, through ctypes: Python has no binding)
+    does it in one step; where the file system lacks it, a file is hard-linked then unlinked
+    (``link`` never replaces either), and a folder falls back to check-then-rename.
+    """
+    src, dest = os.fspath(src), os.fspath(dest)
+    rc = _renameat2(src, dest)
+    if rc == 0:
+        return
+    if rc == errno.EEXIST:
+        raise FileExistsError(errno.EEXIST, "exists", dest)
+    if rc not in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, -1):
+        raise OSError(rc, os.strerror(rc), dest)
+    if os.path.isdir(src):
+        if os.path.lexists(dest):
+            raise FileExistsError(errno.EEXIST, "exists", dest)
+        os.rename(src, dest)
+        return
+    os.link(src, dest)
+    os.unlink(src)
+
+
+def _renameat2(src: str, dest: str) -> int:
+    """0 on success, else the errno (-1 when the call is not available at all)."""
+    import ctypes
+    import ctypes.util
+
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        fn = libc.renameat2
+    except (OSError, AttributeError):
+        return -1
+    at_fdcwd, rename_noreplace = -100, 1
+    if fn(at_fdcwd, os.fsencode(src), at_fdcwd, os.fsencode(dest), rename_noreplace) == 0:
+        return 0
+    return ctypes.get_errno()

@@ -65,9 +65,14 @@ def parse_box(spec: str) -> Box:
 
 
 def boxes_mask(boxes: list[Box], width: int, height: int) -> np.ndarray:
+    """The union of ``boxes`` on a ``width`` x ``height`` frame; a box wholly outside the frame is a
+    :class:`ConfigError` naming it (it would otherwise copy the video through, silently)."""
     mask = np.zeros((height, width), bool)
     for box in boxes:
         x0, y0, x1, y1 = box.to_pixels(width, height)
+        if x1 <= x0 or y1 <= y0:
+            spec = ",".join(f"{v:g}" for v in (box.x, box.y, box.w, box.h))
+            raise ConfigError(f"box: {spec} lies outside the {width}x{height} frame")
         mask[y0:y1, x0:x1] = True
     return mask
 
@@ -134,7 +139,17 @@ def fit_mask(mask: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
 
 
 def _as_hole(img: np.ndarray) -> np.ndarray:
-    return (img > 0) if img.ndim == 2 else (img > 0).any(axis=-1)
+    """Non-zero = hole. An image with an alpha channel (BGRA as OpenCV reads it) is decided by its
+    alpha (a logo drawn only in alpha, or white on a transparent background), unless the alpha
+    is one value everywhere (an opaque mask saved as RGBA), which says nothing."""
+    if img.ndim == 2:
+        return img > 0
+    if img.shape[-1] == 4:
+        alpha = img[..., 3]
+        if alpha.min() != alpha.max():
+            return alpha > 0
+        img = img[..., :3]
+    return (img > 0).any(axis=-1)
 
 
 class MaskSource:

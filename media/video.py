@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from isvi_models.atomic import temp_sibling
+from isvi_models.atomic import rename_no_replace, temp_sibling
 from isvi_models.errors import ConfigError, InputError
 
 log = logging.getLogger("isvi.video")
@@ -48,13 +48,27 @@ def list_frame_files(folder: Path) -> list[Path]:
 
 
 def read_image(path: Path, flags: int | None = None) -> np.ndarray:
-    """Read an image file as uint8 RGB (or grey with ``flags=cv2.IMREAD_GRAYSCALE``)."""
+    """Read an image file as uint8 RGB (or grey with ``flags=cv2.IMREAD_GRAYSCALE``; RGBA when
+    ``flags=cv2.IMREAD_UNCHANGED`` and the file has alpha)."""
     import cv2
 
     img = cv2.imread(str(path), cv2.IMREAD_COLOR if flags is None else flags)
     if img is None:
         raise InputError(path, "cannot be read as an image")
-    return img if img.ndim == 2 else cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
+    if img.ndim == 2:
+        return img
+    return cv2.cvtColor(img, cv2.COLOR_BGRA2RGBA if img.shape[-1] == 4 else cv2.COLOR_BGR2RGB)
+
+
+def _reason(exc: Exception) -> str:
+    """What went wrong, in words: FFmpeg's message without the errno and path PyAV adds, or the
+    first line of decord's without its C++ source location (``[12:00:00] /src/...cc:123: ``)."""
+    import re
+
+    text = getattr(exc, "strerror", None) or str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    text = re.sub(r"^\[[\d:]+\]\s*\S+:\d+:\s*", "", str(text))
+    text = re.sub(r"^\s*\w*Error:\s*", "", text)
+    return text.strip() or type(exc).__name__
 
 
 class VideoSource:
@@ -99,11 +113,11 @@ class VideoSource:
         except InputError:
             raise
         except (av.error.FFmpegError, UnicodeDecodeError, ValueError) as exc:
-            raise InputError(self.path, f"is not a readable video ({exc.__class__.__name__}: {exc})") from None
+            raise InputError(self.path, f"is not a readable video ({_reason(exc)})") from None
         try:
             self._reader = decord.VideoReader(str(self.path), ctx=decord.cpu(0), num_threads=0)
         except Exception as exc:  # decord raises its own DECORDError and RuntimeError
-            raise InputError(self.path, f"is not a readable video ({exc})".splitlines()[0]) from None
+            raise InputError(self.path, f"is not a readable video ({_reason(exc)})") from None
         n = len(self._reader)
         if n == 0:
             raise InputError(self.path, "has zero video frames")
@@ -169,8 +183,17 @@ def read_video(path: str | os.PathLike, folder_fps: Fraction = Fraction(25)) -> 
 # ---------------------------------------------------------------------------------
 # Writing
 # ---------------------------------------------------------------------------------
-def replace_path(tmp: Path, dest: Path) -> None:
-    """Move a finished ``tmp`` onto ``dest``; an existing folder is moved aside first."""
+def replace_path(tmp: Path, dest: Path, overwrite: bool = True) -> None:
+    """Move a finished ``tmp`` onto ``dest``; an existing folder is moved aside first. Without
+    ``overwrite`` the rename never replaces anything: a ``dest`` that appeared meanwhile (another
+    run writing the same output) is an :class:`InputError` and is left whole."""
+    if not overwrite:
+        try:
+            rename_no_replace(tmp, dest)
+        except FileExistsError:
+            raise InputError(dest, "appeared while this run was writing it (another run?); it was left as "
+                                   "it is and this run's result dropped") from None
+        return
     if dest.is_dir() and not dest.is_symlink():
         old = temp_sibling(dest, ".old")
         os.replace(dest, old)
@@ -185,12 +208,15 @@ class FrameWriter:
 
     ``write`` may be called many times (bounded memory for long videos); ``commit``
     finalises (muxing the source's audio and subtitle streams for video outputs) and
-    renames onto ``dest``; ``abort`` removes everything written so far.
+    renames onto ``dest``; ``abort`` removes everything written so far. With
+    ``overwrite=False`` the final rename never replaces a ``dest`` that appeared meanwhile.
+    File-system errors (read-only folder, disk full) are one-line :class:`InputError` naming ``dest``.
     """
 
     def __init__(self, dest: str | os.PathLike, info: VideoInfo, *, codec: str = "h264", crf: int = 18,
-                 preset: str = "medium", copy_streams_from: Path | None = None):
+                 preset: str = "medium", copy_streams_from: Path | None = None, overwrite: bool = True):
         self.dest = Path(dest)
+        self.overwrite = overwrite
         self.info = info
         self.count = 0
         self.copy_from = copy_streams_from
@@ -198,17 +224,22 @@ class FrameWriter:
         if not self.dest.parent.exists():
             raise InputError(self.dest.parent, "output folder does not exist")
         if self.is_folder:
-            self._tmp = temp_sibling(self.dest)
-            self._tmp.mkdir()
+            try:
+                self._tmp = temp_sibling(self.dest)
+                self._tmp.mkdir()
+            except OSError as exc:
+                raise self._write_error(exc) from None
             self._container = None
             return
         if codec == "ffv1" and self.dest.suffix.lower() not in LOSSLESS_CONTAINERS:
             raise ConfigError(f"codec: ffv1 needs a .mkv, .avi or .nut output, not {self.dest.suffix}")
         import av
 
-        self._tmp = temp_sibling(self.dest, self.dest.suffix)
         try:
+            self._tmp = temp_sibling(self.dest, self.dest.suffix)
             self._container = av.open(str(self._tmp), "w")
+        except OSError as exc:  # PyAV's errors from the file system are OSErrors too
+            raise self._write_error(exc) from None
         except (av.error.FFmpegError, ValueError):
             raise InputError(self.dest, f"no video format writes {self.dest.suffix!r} files; use .mp4, .mkv, "
                                         ".mov or .avi, or a folder name without a suffix") from None
@@ -226,16 +257,32 @@ class FrameWriter:
         stream.time_base = 1 / Fraction(info.fps)
         self._stream = stream
         self._copier = _StreamCopier(copy_streams_from, self._container) if copy_streams_from else None
+        if self._copier is not None and self._copier.video is not None:
+            _copy_tags(self._copier.video, stream)  # the re-encoded video keeps the source's tags too
+
+    def _write_error(self, exc: OSError) -> InputError:
+        """A file-system error while writing (read-only folder, disk full) as a one-line error
+        naming the output, not the temporary file."""
+        return InputError(self.dest, f"cannot be written ({exc.strerror or exc})")
 
     def write(self, frames: np.ndarray) -> None:
         """Append uint8 RGB frames (n, H, W, 3)."""
+        try:
+            self._write(frames)
+        except OSError as exc:
+            raise self._write_error(exc) from None
+
+    def _write(self, frames: np.ndarray) -> None:
         import cv2
 
         for frame in frames:
             if self._container is None:
                 path = self._tmp / f"{self.count:05d}.png"
-                if not cv2.imwrite(str(path), cv2.cvtColor(frame, cv2.COLOR_RGB2BGR)):
-                    raise InputError(path, "could not be written")
+                # encoded here and written by Python, so a full disk is an OSError, not a libpng message
+                ok, png = cv2.imencode(".png", cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
+                if not ok:
+                    raise InputError(self.dest, f"frame {self.count} could not be encoded as PNG")
+                path.write_bytes(png.tobytes())
             else:
                 import av
 
@@ -255,6 +302,15 @@ class FrameWriter:
         return self.commit()
 
     def commit(self) -> Path:
+        """Finish the file (flush the encoder, mux the rest of the source's streams) and rename it
+        onto ``dest``."""
+        try:
+            self._commit()
+        except OSError as exc:
+            raise self._write_error(exc) from None
+        return self.dest
+
+    def _commit(self) -> None:
         if self._container is not None:
             for packet in self._stream.encode():
                 self._container.mux(packet)
@@ -263,8 +319,7 @@ class FrameWriter:
                 self._copier.close()
             self._container.close()
             self._container = None
-        replace_path(self._tmp, self.dest)
-        return self.dest
+        replace_path(self._tmp, self.dest, self.overwrite)
 
     def abort(self) -> None:
         if getattr(self, "_copier", None) is not None:
@@ -288,6 +343,16 @@ class FrameWriter:
             self.abort()
 
 
+def _copy_tags(src_stream, dst_stream) -> None:
+    """The stream's language, title and other tags, and its dispositions (default, forced, ...),
+    onto the output stream; the muxer's own statistics tags (DURATION, encoder) are not copied."""
+    for k, v in src_stream.metadata.items():
+        if k.upper() not in ("DURATION", "ENCODER", "NUMBER_OF_FRAMES", "NUMBER_OF_BYTES", "BPS") \
+                and not k.startswith("_STATISTICS"):
+            dst_stream.metadata[k] = v
+    dst_stream.disposition = src_stream.disposition
+
+
 class _StreamCopier:
     """Stream-copies the source's audio and subtitle packets into the output being written.
 
@@ -302,10 +367,11 @@ class _StreamCopier:
 
         self._src = None
         self._pending = None
+        self.video = None  # the source's video stream, whose tags the encoded one takes
         if source is None or Path(source).is_dir():
             return
         self._src = av.open(str(source))
-        sv = self._src.streams.video[0] if self._src.streams.video else None
+        sv = self.video = self._src.streams.video[0] if self._src.streams.video else None
         offset = float(sv.start_time * sv.time_base) if sv is not None and sv.start_time else 0.0
         self._map, copied = {}, []
         for st in self._src.streams:
@@ -313,6 +379,7 @@ class _StreamCopier:
                 continue
             try:
                 self._map[st.index] = out.add_stream_from_template(st)
+                _copy_tags(st, self._map[st.index])
                 copied.append(st)
             except (av.error.FFmpegError, ValueError) as exc:
                 log.warning("%s: %s stream #%d (%s) cannot be stored in %s and is not copied (%s); "
@@ -339,9 +406,7 @@ class _StreamCopier:
             if float(ts * p.time_base) > t_s:
                 return
             self._pending = None
-            if shift and p.pts is not None and p.pts - shift < 0:
-                continue  # copied audio from before the first video frame
-            if p.pts is not None:
+            if p.pts is not None:  # packets before the first video frame stay (Opus pre-skip, priming)
                 p.pts -= shift
             if p.dts is not None:
                 p.dts -= shift

@@ -132,7 +132,8 @@ def inpaint_video(input_path: str | os.PathLike, output: str | os.PathLike, cfg:
         bars = StageProgress(info.frames, enabled=progress and not cfg.quiet)
         try:
             with FrameWriter(output, info, codec=cfg.codec, crf=cfg.crf, preset=cfg.preset,
-                             copy_streams_from=None if info.is_folder else input_path) as writer:
+                             copy_streams_from=None if info.is_folder else input_path,
+                             overwrite=cfg.overwrite) as writer:
                 if passthrough:
                     for s in range(0, info.frames, cfg.window_frames):
                         writer.write(src.read(s, s + cfg.window_frames))

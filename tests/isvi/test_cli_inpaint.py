@@ -192,3 +192,81 @@ class TestBadInput:
         res = run_cli(tmp_path / "missing.mov", "--box", BOX, "-o", tmp_path / "o.mp4")
         assert res.returncode == 2
         assert "missing.mov" in res.stderr and "Traceback" not in res.stderr
+
+    def test_box_outside_the_frame_is_refused(self, tmp_path, capsys):
+        self.check(capsys, ["inpaint", str(CLIP), "--box", "500,10,20,20", "-o", str(tmp_path / "o.mp4")],
+                   "500,10,20,20", "outside", "192x108", out_dir=tmp_path)
+        assert not (tmp_path / "o.mp4").exists()
+
+    def test_corrupt_video_is_one_plain_line(self, tmp_path, capsys):
+        data = bytearray(CLIP.read_bytes())
+        for i in range(3000, len(data) - 2000, 7):
+            data[i] = (data[i] * 31 + 7) & 255
+        bad = tmp_path / "mangled.mp4"
+        bad.write_bytes(bytes(data))
+        err = self.check(capsys, ["inpaint", str(bad), "--box", BOX, "-o", str(tmp_path / "o.mp4")], "mangled.mp4",
+                         "not a readable video", out_dir=tmp_path)
+        assert "Errno" not in err and ".cc:" not in err and "Error:" not in err.split("mangled.mp4", 1)[1]
+
+
+class TestWriteErrors:
+    """A full disk or an unwritable folder: one line naming the output, exit 2, nothing partial."""
+
+    @pytest.mark.parametrize("output", ["o.mkv", "o.mp4", "frames"])
+    def test_disk_full_while_writing(self, tmp_path, output):
+        import resource
+
+        def small_files():  # a real write error: files past 30 kB fail with EFBIG (SIGXFSZ is ignored)
+            resource.setrlimit(resource.RLIMIT_FSIZE, (30_000, 30_000))
+
+        codec = ["--codec", "ffv1"] if output.endswith(".mkv") else []
+        res = subprocess.run([sys.executable, "-m", "isvi", "inpaint", str(CLIP), "--box", BOX, "-o",
+                              str(tmp_path / output), *codec], capture_output=True, text=True, preexec_fn=small_files)
+        assert res.returncode == 2, res.stderr
+        lines = res.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith(f"isvi: error: {tmp_path / output}: cannot be written")
+        assert "Traceback" not in res.stderr
+        assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+    def test_unwritable_folder(self, tmp_path, capsys):
+        import os
+
+        if os.geteuid() == 0:  # root writes through permission bits: use a folder no one may create files in
+            folder = Path("/proc/self")
+        else:
+            folder = tmp_path / "ro"
+            folder.mkdir()
+            folder.chmod(0o555)
+        assert main(["inpaint", str(CLIP), "--box", BOX, "-o", str(folder / "o.mp4")]) == 2
+        err = capsys.readouterr().err.strip()
+        assert err.count("\n") == 0 and err.startswith(f"isvi: error: {folder / 'o.mp4'}: cannot be written")
+
+
+def test_sigterm_ends_cleanly_without_temporary_files(tmp_path):
+    """SIGTERM is handled like Ctrl-C: the writer aborts, no .part file or folder remains, exit 143."""
+    import signal
+    import time
+
+    frames = np.repeat(read_video(CLIP)[0], 6, axis=0)  # 144 frames: several seconds of work
+    from media.video import FrameWriter, VideoInfo
+
+    long_clip = tmp_path / "long.mkv"
+    with FrameWriter(long_clip, VideoInfo(long_clip, len(frames), 192, 108, Fraction(25)), codec="ffv1") as w:
+        w.write(frames)
+        w.commit()
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    for output in ("o.mkv", "frames"):
+        proc = subprocess.Popen([sys.executable, "-m", "isvi", "inpaint", str(long_clip), "--box", BOX, "-o",
+                                 str(out_dir / output), "--codec", "ffv1" if output.endswith(".mkv") else "h264",
+                                 "--window", "12", "--overlap", "2"], stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 60
+        while not any(".part" in p.name for p in out_dir.iterdir()) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert proc.poll() is None, "finished before it could be interrupted"
+        time.sleep(0.5)
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=60)
+        assert proc.returncode == 143, err
+        assert "Traceback" not in err and "terminated" in err
+        assert list(out_dir.iterdir()) == []

@@ -66,3 +66,27 @@ def test_one_mask_image_scales_to_a_video_of_its_aspect_ratio(tmp_path):
     with pytest.raises(InputError, match="logo.png") as info:
         open_mask(path, [], VideoInfo(tmp_path / "clip.mp4", 3, 960, 720, Fraction(25)))
     assert "aspect ratio" in str(info.value)
+
+
+@pytest.mark.parametrize("kind", ["alpha-only logo", "white on transparent", "opaque rgba", "grey"])
+def test_alpha_decides_where_a_mask_image_has_transparency(tmp_path, kind):
+    """A logo drawn only in alpha (black RGB) is a hole, not an empty mask; white on a
+    transparent background is the logo, not 'every pixel'; an opaque RGBA or grey image is
+    read by its colour as before."""
+    logo = np.zeros((6, 8), bool)
+    logo[1:3, 2:5] = True
+    img = np.zeros((6, 8, 4), np.uint8)
+    if kind == "alpha-only logo":
+        img[..., 3] = np.where(logo, 255, 0)
+    elif kind == "white on transparent":
+        img[...] = 255
+        img[..., 3] = np.where(logo, 255, 0)
+    elif kind == "opaque rgba":
+        img[logo] = 255
+        img[..., 3] = 255
+    else:
+        img = np.where(logo, 255, 0).astype(np.uint8)
+    path = tmp_path / "mask.png"
+    cv2.imwrite(str(path), img)
+    src = open_mask(path, [], VideoInfo(tmp_path / "clip.mp4", 2, 8, 6, Fraction(25)))
+    np.testing.assert_array_equal(src.read(0, 2), np.broadcast_to(logo, (2, 6, 8)))

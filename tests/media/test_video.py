@@ -25,3 +25,90 @@ def test_written_video_reads_back_with_its_frame_count_and_rate(tmp_path, size, 
     if codec == "ffv1":
         np.testing.assert_array_equal(back, frames)  # lossless round trip
     assert [p.name for p in tmp_path.iterdir()] == [dest.name]  # no temporary files left
+
+
+@pytest.mark.parametrize("output", ["clip.mkv", "frames"])
+def test_commit_never_replaces_an_output_that_appeared_meanwhile(tmp_path, output):
+    """Two runs writing one new output: the one that commits second fails by name and the first
+    run's result stays whole (a no-replace rename, not a check at start)."""
+    from isvi_models.errors import InputError
+
+    info = VideoInfo(tmp_path / "src.mkv", 3, 16, 8, Fraction(25))
+    frames = np.full((3, 8, 16, 3), 200, np.uint8)
+    dest = tmp_path / output
+    with pytest.raises(InputError, match="appeared while this run was writing"):
+        with FrameWriter(dest, info, codec="ffv1", overwrite=False) as w:
+            w.write(frames)
+            with FrameWriter(dest, info, codec="ffv1", overwrite=False) as other:  # the other run, faster
+                other.write(frames[:1])
+                other.commit()
+            w.commit()
+    kept, _ = read_video(dest)
+    assert len(kept) == 1  # the other run's output, untouched
+    assert [p.name for p in tmp_path.iterdir()] == [output]  # no temporary left
+    with FrameWriter(dest, info, codec="ffv1", overwrite=True) as w:  # --overwrite replaces
+        w.write(frames)
+        w.commit()
+    assert len(read_video(dest)[0]) == 3
+
+
+def _tagged_source(path):
+    """A clip with an English Opus track and a French AAC track marked default, its video
+    starting at 80 ms (as B-frame edit lists and cut files do)."""
+    import av
+
+    with av.open(str(path), "w") as out:
+        v = out.add_stream("libx264", rate=25)
+        v.width, v.height, v.pix_fmt = 64, 48, "yuv420p"
+        tracks = []
+        for codec, lang, default in (("libopus", "eng", False), ("aac", "fra", True)):
+            a = out.add_stream(codec, rate=48000)
+            a.metadata["language"] = lang
+            if default:
+                a.disposition = av.stream.Disposition.default
+            tracks.append(a)
+        for i in range(25):
+            frame = av.VideoFrame.from_ndarray(np.full((48, 64, 3), 9 * i, np.uint8), format="rgb24")
+            frame.pts = i + 2
+            for p in v.encode(frame):
+                out.mux(p)
+        for a in tracks:
+            for k in range(50):
+                af = av.AudioFrame.from_ndarray(np.zeros((1, 960), np.float32), format="flt", layout="mono")
+                af.sample_rate, af.pts = 48000, k * 960
+                for p in a.encode(af):
+                    out.mux(p)
+            for p in a.encode():
+                out.mux(p)
+        for p in v.encode():
+            out.mux(p)
+
+
+def _streams(path):
+    import av
+
+    with av.open(str(path)) as c:
+        tags = [(s.type, s.metadata.get("language"), bool(s.disposition & av.stream.Disposition.default))
+                for s in c.streams.audio]
+        packets = [sum(1 for p in c.demux(s) if p.size) for s in c.streams.audio]
+    return tags, packets
+
+
+@pytest.mark.parametrize("suffix", [".mkv", ".mp4"])
+def test_copied_audio_keeps_its_tags_dispositions_and_every_packet(tmp_path, suffix):
+    from media.video import VideoSource
+
+    src = tmp_path / "tagged.mkv"
+    _tagged_source(src)
+    with VideoSource(src) as video:
+        frames = video.read(0, video.info.frames)
+        info = video.info
+    out = tmp_path / f"out{suffix}"
+    with FrameWriter(out, info, copy_streams_from=src) as w:
+        w.write(frames)
+        w.commit()
+    src_tags, src_packets = _streams(src)
+    out_tags, out_packets = _streams(out)
+    assert src_tags == [("audio", "eng", False), ("audio", "fra", True)]
+    assert out_tags == src_tags  # languages were 'und' and the default flag lost before
+    assert out_packets == src_packets  # the packets before the first video frame were dropped before
