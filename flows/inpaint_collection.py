@@ -41,7 +41,7 @@ from tasks.refs import StageRef, cached  # noqa: E402
 
 GPU_STAGES = ("flow", "complete", "fill")
 REPORT_FIELDS = ("name", "status", "frames", "frames_with_hole", "shots", "windows", "seconds", "computed_stages",
-                 "cached_stages", "error", "output", "mask_preview")
+                 "cached_stages", "error", "output", "mask_preview", "duplicate_of")
 
 
 def _gpu(job: JobConfig):
@@ -134,7 +134,7 @@ def inpaint_collection(job: JobConfig) -> list[dict]:
         rows[item.name] = {"name": item.name, "output": out, "status": "pending", "frames": 0,
                            "frames_with_hole": 0, "shots": 0,
                            "windows": 0, "error": "", "stage_seconds": {}, "computed_stages": [],
-                           "cached_stages": 0, "seconds": 0.0, "mask_preview": ""}
+                           "cached_stages": 0, "seconds": 0.0, "mask_preview": "", "duplicate_of": ""}
         if exists(out) and not job.overwrite:
             rows[item.name]["status"] = "skipped"
             preview = job.mask_preview_for(item.name)
@@ -174,6 +174,7 @@ def inpaint_collection(job: JobConfig) -> list[dict]:
         log.info("no GPUs advertised: GPU stages (%s) run on CPU workers", ", ".join(GPU_STAGES))
     per_video: dict[str, list] = {}
     previews = {}  # --mask auto: a PNG per video to check its detected mask by eye
+    computed_by: dict[str, tuple] = {}  # video id -> (first video with that content, its composites, their fps)
     for name, pf in probes.items():
         pf.wait()
         if not pf.state.is_completed():
@@ -183,6 +184,15 @@ def inpaint_collection(job: JobConfig) -> list[dict]:
         v = pf.result()
         if v.mask == "auto":
             previews[name] = T.mask_preview.submit(v, cfg, cache, job.mask_preview_for(name))
+        if (first := computed_by.get(v.video_id)) is not None:
+            # Same content and hole as a video already planned (a copy under another name): its
+            # stages are the same keys, so they run once; only the encode, to its own output, is its own.
+            first_name, composites, composite_fps = first
+            per_video[name] = [T.encode.submit(v, encode_key(v, composite_fps, cfg), composites, cfg, cache)]
+            rows[name].update(frames=v.frames, frames_with_hole=v.frames_with_hole, shots=len(v.shots),
+                              windows=rows[first_name]["windows"], duplicate_of=first_name)
+            log.info("%s: same content as %s: its stages are computed once", name, first_name)
+            continue
         futs, composites, composite_fps = [], [], []
         n_windows = 0
 
@@ -212,6 +222,7 @@ def inpaint_collection(job: JobConfig) -> list[dict]:
                 prev = p
         futs.append(T.encode.submit(v, encode_key(v, composite_fps, cfg), composites, cfg, cache))
         per_video[name] = futs
+        computed_by[v.video_id] = (name, composites, composite_fps)
         rows[name].update(frames=v.frames, frames_with_hole=v.frames_with_hole, shots=len(v.shots),
                           windows=n_windows)
     _follow({n: [f for f in futs if not isinstance(f, StageRef)] for n, futs in per_video.items()})

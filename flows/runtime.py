@@ -57,6 +57,19 @@ def wait_healthy(api_url: str, timeout_s: float = 120.0, proc: subprocess.Popen 
     raise TimeoutError(f"Prefect server at {api_url} did not become healthy in {timeout_s:.0f} s")
 
 
+def _end_with_parent() -> None:
+    """In the server's child process, before exec: ask Linux to SIGTERM it when the process that
+    started it dies, however that dies (SIGKILL included), so no server outlives its ``isvi``.
+    ``prctl(PR_SET_PDEATHSIG)`` through ctypes: Python has no binding; elsewhere a no-op."""
+    import ctypes
+    import signal
+
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, int(signal.SIGTERM))  # 1 = PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
 @contextlib.contextmanager
 def prefect_server(port: int | None = None, log_file: str | os.PathLike | None = None):
     """Yield the API URL of a Prefect server: the configured one, or one started for this block."""
@@ -69,7 +82,8 @@ def prefect_server(port: int | None = None, log_file: str | os.PathLike | None =
     out = open(log_file, "ab") if log_file else subprocess.DEVNULL
     exe = Path(sys.executable).with_name("prefect")
     proc = subprocess.Popen([str(exe), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
-                            stdout=out, stderr=subprocess.STDOUT, env={**os.environ}, start_new_session=True)
+                            stdout=out, stderr=subprocess.STDOUT, env={**os.environ}, start_new_session=True,
+                            preexec_fn=_end_with_parent)
     try:
         wait_healthy(api, proc=proc)
         os.environ["PREFECT_API_URL"] = api

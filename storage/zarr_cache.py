@@ -51,6 +51,10 @@ class StageKey:
         return f"{self.video}/{self.group}/{self.name}"
 
 
+class StageComplete(ValueError):
+    """A stage output was about to be created again although its completion marker exists."""
+
+
 def storage_options_from_env(url: str) -> dict[str, Any]:
     """fsspec ``storage_options`` for ``url`` from the environment (never from configs)."""
     raw = os.environ.get("ISVI_STORAGE_OPTIONS")
@@ -165,7 +169,7 @@ class ZarrCache:
         import zarr
 
         if self.is_complete(key):
-            raise ValueError(f"{key.relpath} is complete; refusing to overwrite it")
+            raise StageComplete(f"{key.relpath} is complete; refusing to overwrite it")
         group = zarr.open_group(store=self._store(key), mode="w", zarr_format=3)
         group.attrs.update(dict(attrs or {}))
         dims = {3: ("t", "y", "x"), 4: ("t", "y", "x", "c")}
@@ -186,8 +190,15 @@ class ZarrCache:
 
     def write(self, key: StageKey, arrays: Mapping[str, np.ndarray], chunk_frames: int,
               attrs: Mapping[str, Any] | None = None, **marker_info: Any) -> None:
-        """Create the group, write whole arrays, then the marker."""
-        group = self.create(key, {k: (v.shape, v.dtype) for k, v in arrays.items()}, chunk_frames, attrs)
+        """Create the group, write whole arrays, then the marker. A stage already complete is left
+        as it is: a key names its inputs, so a second writer (a duplicate video, a retried task,
+        another job on this cache) would write the same content; it is not an error."""
+        if self.is_complete(key):
+            return
+        try:
+            group = self.create(key, {k: (v.shape, v.dtype) for k, v in arrays.items()}, chunk_frames, attrs)
+        except StageComplete:  # completed by another writer since the check above
+            return
         for name, value in arrays.items():
             self.write_frames(group, name, 0, value)
         self.mark_complete(key, shapes={k: list(v.shape) for k, v in arrays.items()}, **marker_info)
@@ -224,6 +235,24 @@ class ZarrCache:
             rows.append({"video": video, "group": group, "stage": stage, "part": part, "fp": fp,
                          "complete": rel in done})
         return rows
+
+    def sources(self) -> dict[str, list[str]]:
+        """Video id -> the sources (paths or URLs) the batch probed under that id, read from the
+        ``probe`` stage markers (which record them), so a cache can be listed by file name."""
+        fs, root = self.fs, self.root
+        out: dict[str, list[str]] = {}
+        if not fs.exists(root):
+            return out
+        for p in sorted(fs.glob(f"{root}/*/video/probe-*{MARKER_SUFFIX}")):
+            try:
+                info = json.loads(fs.cat_file(p))
+            except (OSError, ValueError):
+                continue
+            if info.get("source"):
+                names = out.setdefault(info.get("video", p[len(root) + 1:].split("/")[0]), [])
+                if info["source"] not in names:
+                    names.append(info["source"])
+        return out
 
     def clear(self, video: str | None = None, incomplete_only: bool = False) -> int:
         """Remove one video's cache, all of it, or only outputs without a marker; returns outputs removed."""

@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from storage.zarr_cache import StageKey, ZarrCache
+from storage.zarr_cache import StageComplete, StageKey, ZarrCache
 
 log = logging.getLogger("isvi.batch")
 
@@ -72,7 +72,11 @@ def run_stage(cache: ZarrCache, key: StageKey, video: str, compute: Callable[[],
         log.info("%s: %s %s %s cached", video, key.group, key.stage, key.part)
         return done
     t0 = time.perf_counter()
-    info = compute() or {}
+    try:
+        info = compute() or {}
+    except StageComplete:  # another writer finished the same key meanwhile: its output is ours
+        log.info("%s: %s %s %s completed by another writer", video, key.group, key.stage, key.part)
+        return cached(cache, key, video)
     seconds = time.perf_counter() - t0
     log.info("%s: %s %s %s computed in %.2f s", video, key.group, key.stage, key.part, seconds)
     return StageRef(key, video, computed=True, seconds=seconds, passthrough=bool(info.get("passthrough")))

@@ -153,7 +153,7 @@ def encode_video(v: VideoRef, key: StageKey, composites: list[StageRef], cfg: In
         dest = local_path(v.output)
         dest.parent.mkdir(parents=True, exist_ok=True)
     with FrameWriter(dest, info, codec=cfg.codec, crf=cfg.crf, preset=cfg.preset,
-                     copy_streams_from=None if v.is_folder else Path(v.local)) as writer:
+                     copy_streams_from=None if v.is_folder else Path(v.local), overwrite=cfg.overwrite) as writer:
         for c in composites:
             x, attrs = cache.read(c.key, ["frames"])
             writer.write(x["frames"][attrs["anchors"]:])

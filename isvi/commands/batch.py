@@ -6,7 +6,8 @@ import argparse
 import sys
 
 from flows.config import JobConfig
-from tasks.config import InpaintConfig, field_choices
+from isvi.commands.method_options import MASK, METHOD, OUTPUT, add_options
+from tasks.config import field_choices
 
 EPILOG = """\
 SOURCE is a folder (searched recursively), a glob, an fsspec URL (s3://bucket/prefix, file://...)
@@ -27,18 +28,6 @@ mask is shown on the frame that shows its overlay most clearly in '<DEST>/isvi-r
 Exit code 0 only if no video failed.
 """
 
-# option -> InpaintConfig field, for the method options batch shares with `isvi inpaint`
-METHOD_OPTIONS = (
-    ("--dilate", "dilate_px", int), ("--max-side", "max_side", int), ("--roi-margin", "roi_margin_px", int),
-    ("--window", "window_frames", int), ("--overlap", "overlap_frames", int), ("--flow-preset", "flow_preset", str),
-    ("--flow-dilate", "flow_dilate_px", int), ("--consistency", "consistency_px", float),
-    ("--max-trace", "max_trace_px", float), ("--alpha", "alpha", float),
-    ("--spatial-fill", "spatial_fill", str), ("--flow-completion", "flow_completion", str),
-    ("--style-fusion", "style_fusion", str), ("--models", "models", str), ("--codec", "codec", str),
-    ("--crf", "crf", int), ("--preset", "preset", str), ("--fps", "fps", str),
-)
-
-
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("batch", help="inpaint a collection of videos (Prefect flow on Dask)",
                        description="Inpaint every video of a folder, glob, URL or manifest, shot by shot, "
@@ -52,10 +41,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--auto-mask-pool", choices=field_choices(JobConfig, "auto_mask_pool"),
                    help="videos that share one --mask auto detection: each its own (default), those in one "
                         "folder, or all; pooled videos of one source reveal a logo that one alone may not")
-    p.add_argument("--auto-mask-frames", dest="m_auto_mask_frames",
-                   choices=field_choices(InpaintConfig, "auto_mask_frames"),
-                   help="with --mask auto: inpaint only the frames of each video that show the overlay "
-                        "(default), or all frames")
     p.add_argument("--box", action="append", metavar="X,Y,W,H", help="job-wide rectangle (repeatable)")
     p.add_argument("--cache", metavar="URL", help="where intermediates live; default '<DEST>.isvi-cache'")
     p.add_argument("--overwrite", action="store_const", const=True, help="redo videos whose output exists")
@@ -69,10 +54,11 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="treat each video as one shot")
     g.add_argument("--shot-threshold", type=float, metavar="X", help="FFmpeg scdet score that marks a cut (10)")
     g.add_argument("--min-shot", dest="min_shot_frames", type=int, metavar="N", help="shortest shot (15 frames)")
-    g = p.add_argument_group("method and output (as in 'isvi inpaint')")
-    for opt, field, typ in METHOD_OPTIONS:
-        g.add_argument(opt, dest=f"m_{field}", type=typ, metavar=field.split("_")[0].upper())
-    g.add_argument("--no-roi", dest="m_roi", action="store_const", const=False, help="process whole frames")
+    add_options(p.add_argument_group("mask (as in 'isvi inpaint')"), MASK, dest_prefix="m_")
+    add_options(p.add_argument_group("method (as in 'isvi inpaint')"), METHOD, dest_prefix="m_")
+    add_options(p.add_argument_group("output (as in 'isvi inpaint')"), OUTPUT, dest_prefix="m_")
+    p.add_argument("-v", "--verbose", action="store_true",
+                   help="also print Prefect's and Dask's INFO logs (default: warnings and the summary only)")
     p.set_defaults(func=run)
 
 
@@ -115,10 +101,13 @@ def run(args: argparse.Namespace) -> int:
     from flows.runtime import offline_env
 
     offline_env()
-    if sys.stderr.isatty():
-        # progress bars on the terminal, warnings only; INFO logs still reach the Prefect server (UI)
-        os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "WARNING")
-        os.environ.setdefault("DASK_LOGGING__DISTRIBUTED", "warning")
+    # Without -v: warnings and the per-video summary only (progress bars on a terminal); the INFO
+    # logs still reach the Prefect server (its UI shows the run). Workers inherit the environment.
+    level = "INFO" if args.verbose else "WARNING"
+    for name in ("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "PREFECT_LOGGING_HANDLERS_CONSOLE_FLOW_RUNS_LEVEL",
+                 "PREFECT_LOGGING_HANDLERS_CONSOLE_TASK_RUNS_LEVEL"):
+        os.environ[name] = level
+    os.environ["DASK_LOGGING__DISTRIBUTED"] = level.lower()
     job = resolve_job(args)
     from storage.manifests import list_videos
 
@@ -130,7 +119,9 @@ def run(args: argparse.Namespace) -> int:
     for r in rows:
         detail = r["error"] if r["status"] == "failed" else (
             f"{r['frames']} frames, {r['shots']} shots, {len(r['computed_stages'])} stages computed, "
-            f"{r['cached_stages']} cached" if r["status"] == "done" else r["output"])
+            f"{r['cached_stages']} cached" + (f" (same content as {r['duplicate_of']}: computed once)"
+                                              if r.get("duplicate_of") else "")
+            if r["status"] == "done" else r["output"])
         print(f"{r['name']:<{width}}  {r['status']:<7}  {detail}", file=sys.stderr)
     print(f"report: {job.report_prefix}.json, .csv", file=sys.stderr)
     return 1 if any(r["status"] == "failed" for r in rows) else 0

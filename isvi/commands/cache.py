@@ -11,7 +11,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                        description="List stage outputs of a batch cache per video, or remove them.")
     csub = p.add_subparsers(dest="action", metavar="ACTION")
     csub.required = True
-    ls = csub.add_parser("ls", help="per video: stage outputs, complete and unfinished")
+    ls = csub.add_parser("ls", help="per video (id and source file): stage outputs, complete and unfinished")
     ls.add_argument("url", help="cache URL (folder, file://, s3://)")
     ls.add_argument("--long", action="store_true", help="one line per stage output")
     cl = csub.add_parser("clear", help="remove caches")
@@ -38,6 +38,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"{r['video']}  {r['group']}/{r['stage']}{part}  {r['fp']}  "
                   f"{'complete' if r['complete'] else 'UNFINISHED'}")
         return 0
+    names = cache.sources()
     per = {}
     for r in rows:
         per.setdefault(r["video"], Counter())[(r["stage"], r["complete"])] += 1
@@ -45,5 +46,6 @@ def run(args: argparse.Namespace) -> int:
         stages = " ".join(f"{s}:{c[(s, True)]}" + (f"(+{c[(s, False)]} unfinished)" if c[(s, False)] else "")
                           for s in ("decode", "flow", "complete", "fill", "composite")
                           if c[(s, True)] or c[(s, False)])
-        print(f"{video}  {stages}")
+        label = f" ({', '.join(names[video])})" if names.get(video) else ""
+        print(f"{video}{label}  {stages}")
     return 0

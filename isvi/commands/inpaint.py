@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from tasks.config import InpaintConfig, field_choices
+from isvi.commands.method_options import MASK, METHOD, OUTPUT, add_options
+from tasks.config import InpaintConfig
 
 EPILOG = """\
 examples:
@@ -20,23 +21,6 @@ with '_' for '-'); command-line options win over the file.
 """
 
 
-def _choices(name: str) -> tuple[str, ...]:
-    return field_choices(InpaintConfig, name)
-
-
-def _field_help(name: str) -> str:
-    f = InpaintConfig.model_fields[name]
-    bits = [f.description] if f.description else []
-    meta = {type(m).__name__: m for m in f.metadata}
-    rng = [f"{op} {getattr(meta[k], attr)}" for k, attr, op in (("Ge", "ge", ">="), ("Gt", "gt", ">"),
-                                                                  ("Le", "le", "<="))
-           if k in meta]
-    if rng:
-        bits.append(", ".join(rng))
-    bits.append(f"default {f.default!r}" if f.default not in (None, ()) else "")
-    return "; ".join(b for b in bits if b)
-
-
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("inpaint", help="inpaint one video or frame folder",
                        description="Remove objects, logos or watermarks from one video with the ISVI method.",
@@ -49,35 +33,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     g = p.add_argument_group("mask")
     g.add_argument("--mask", help="mask image (static logo; scaled to the video if only its size differs, "
                                   "not its aspect ratio), folder of per-frame masks, mask video, "
-                                  "or 'auto' (detect a static overlay); non-zero = remove")
+                                  "or 'auto' (detect a static overlay); non-zero = remove; in an image with "
+                                  "transparency, the alpha channel decides (opaque = remove)")
     g.add_argument("--box", action="append", metavar="X,Y,W,H",
                    help="rectangle to remove, in pixels or as fractions (repeatable; adds to --mask)")
-    g.add_argument("--dilate", dest="dilate_px", type=int, metavar="PX", help=_field_help("dilate_px"))
-    g.add_argument("--auto-mask-frames", choices=_choices("auto_mask_frames"), help=_field_help("auto_mask_frames"))
-    g = p.add_argument_group("method")
-    g.add_argument("--max-side", type=int, metavar="PX", help=_field_help("max_side"))
-    g.add_argument("--no-roi", dest="roi", action="store_const", const=False,
-                   help="process whole frames instead of a crop around the hole")
-    g.add_argument("--roi-margin", dest="roi_margin_px", type=int, metavar="PX", help=_field_help("roi_margin_px"))
-    g.add_argument("--window", dest="window_frames", type=int, metavar="N", help=_field_help("window_frames"))
-    g.add_argument("--overlap", dest="overlap_frames", type=int, metavar="N", help=_field_help("overlap_frames"))
-    g.add_argument("--flow-preset", choices=_choices("flow_preset"), help="DIS optical flow preset")
-    g.add_argument("--flow-dilate", dest="flow_dilate_px", type=int, metavar="PX",
-                   help=_field_help("flow_dilate_px"))
-    g.add_argument("--consistency", dest="consistency_px", type=float, metavar="PX",
-                   help=_field_help("consistency_px"))
-    g.add_argument("--max-trace", dest="max_trace_px", type=float, metavar="PX", help=_field_help("max_trace_px"))
-    g.add_argument("--alpha", type=float, help=_field_help("alpha"))
-    g.add_argument("--spatial-fill", choices=_choices("spatial_fill"),
-                   help="fill for pixels no frame shows; default fsr (OpenCV frequency-selective reconstruction)")
-    g.add_argument("--flow-completion", choices=_choices("flow_completion"), help="default laplace")
-    g.add_argument("--style-fusion", choices=_choices("style_fusion"), help="default none")
-    g.add_argument("--models", metavar="DIR", help="folder holding igfc.onnx / asfn.onnx")
+    add_options(g, MASK)
+    add_options(p.add_argument_group("method"), METHOD)
     g = p.add_argument_group("output")
-    g.add_argument("--codec", choices=_choices("codec"), help="h264 (default) or ffv1 (lossless, .mkv)")
-    g.add_argument("--crf", type=int, help=_field_help("crf"))
-    g.add_argument("--preset", help="x264 preset; default medium")
-    g.add_argument("--fps", help="frame rate of a frame-folder input (e.g. 25 or 30000/1001); default 25")
+    add_options(g, OUTPUT)
     g.add_argument("--overwrite", action="store_const", const=True, help="replace an existing output")
     g.add_argument("-q", "--quiet", action="store_const", const=True, help="no progress bars or summary")
     p.set_defaults(func=run)

@@ -17,6 +17,8 @@ from tasks.config import InpaintConfig
 from media.video import read_video
 from tests.batch_clips import cut_clip, pan_frames, write_clip
 
+pytestmark = pytest.mark.slow  # a real Prefect server and Dask cluster per run
+
 BOX = "20,14,14,12"
 METHOD = ["--box", BOX, "--window", "10", "--overlap", "3", "--flow-preset", "ultrafast", "--codec", "ffv1",
           "--workers", "2"]
@@ -188,3 +190,42 @@ def test_auto_masks_pooled_per_folder(prefect_api, tmp_path):
     again = {r["name"]: r for r in json.loads((dest / "isvi-report.json").read_text())["videos"]}
     assert {n: (r["status"], r["mask_preview"]) for n, r in again.items() if n.startswith("chan/")} == {
         n: ("skipped", r["mask_preview"]) for n, r in rows.items() if n.startswith("chan/")}
+
+
+@pytest.mark.slow
+def test_without_a_terminal_stderr_is_the_summary_unless_verbose(prefect_api, tmp_path):
+    """A scheduled job's log gets warnings and the per-video summary, not Prefect's and Dask's
+    INFO lines (about 80 for 3 clips before); ``-v`` brings them back."""
+    src = tmp_path / "in"
+    src.mkdir()
+    write_clip(src / "a.mkv", pan_frames(12))
+    env = {**os.environ, "PREFECT_API_URL": prefect_api}
+    quiet = subprocess.run([sys.executable, "-m", "isvi", "batch", str(src), "-o", str(tmp_path / "q"), *METHOD],
+                           capture_output=True, text=True, env=env, stdin=subprocess.DEVNULL)
+    assert quiet.returncode == 0, quiet.stderr[-3000:]
+    lines = quiet.stderr.strip().splitlines()
+    assert len(lines) == 2 and lines[0].startswith("a.mkv") and "done" in lines[0] and lines[1].startswith("report:")
+    loud = subprocess.run([sys.executable, "-m", "isvi", "batch", str(src), "-o", str(tmp_path / "v"), *METHOD, "-v"],
+                          capture_output=True, text=True, env=env, stdin=subprocess.DEVNULL)
+    assert loud.returncode == 0 and "INFO" in loud.stderr and len(loud.stderr.splitlines()) > 5
+
+
+@pytest.mark.slow
+def test_copies_of_one_video_are_computed_once_and_each_written(prefect_api, tmp_path):
+    """Three copies under other names: one set of stages (the keys are content-addressed), three
+    outputs, the report naming the copies; before, two of the three failed on the shared keys."""
+    src = tmp_path / "in"
+    src.mkdir()
+    write_clip(src / "a.mkv", pan_frames(24))
+    for name in ("b.mkv", "c.mkv"):
+        (src / name).write_bytes((src / "a.mkv").read_bytes())
+    dest = tmp_path / "out"
+    assert main(["batch", str(src), "-o", str(dest), *METHOD]) == 0
+    rows = {r["name"]: r for r in json.loads((dest / "isvi-report.json").read_text())["videos"]}
+    assert {n: (r["status"], r["duplicate_of"]) for n, r in rows.items()} == {
+        "a.mkv": ("done", ""), "b.mkv": ("done", "a.mkv"), "c.mkv": ("done", "a.mkv")}
+    assert len(rows["a.mkv"]["computed_stages"]) > 5
+    assert [s.split("/")[-1] for s in rows["b.mkv"]["computed_stages"]] == ["encode"]
+    ref = read_video(dest / "a.mkv")[0]
+    for name in ("b.mkv", "c.mkv"):
+        np.testing.assert_array_equal(read_video(dest / name)[0], ref)

@@ -59,11 +59,15 @@ class TestZarrCacheLocal:
         open(path, "w").write(json.dumps(info))
         assert not cache.is_complete(KEY)
 
-    def test_complete_output_is_not_overwritten(self, tmp_path):
+    def test_complete_output_is_not_overwritten_and_a_second_writer_is_no_error(self, tmp_path):
+        """A key names its inputs, so a second writer (a duplicate video, a retried task) has the
+        same content: its write is dropped, the first stays, and neither fails."""
         cache = ZarrCache(str(tmp_path))
         cache.write(KEY, {"a": np.zeros((2, 1, 1), np.uint8)}, chunk_frames=2)
-        with pytest.raises(ValueError, match="complete"):
-            cache.write(KEY, {"a": np.ones((2, 1, 1), np.uint8)}, chunk_frames=2)
+        cache.write(KEY, {"a": np.ones((2, 1, 1), np.uint8)}, chunk_frames=2)
+        assert (cache.read(KEY, ["a"])[0]["a"] == 0).all()
+        with pytest.raises(ValueError, match="complete"):  # a chunked writer learns it at create
+            cache.create(KEY, {"a": ((2, 1, 1), np.uint8)}, chunk_frames=2)
 
     def test_misaligned_write_is_refused(self, tmp_path):
         cache = ZarrCache(str(tmp_path))

@@ -1,0 +1,69 @@
+"""The method, mask and output options ``isvi inpaint`` and ``isvi batch`` share, defined once.
+
+Help text, choices, ranges and defaults come from :class:`tasks.config.InpaintConfig`'s fields,
+so both commands' ``--help`` say the same, and say what the configuration accepts.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from tasks.config import InpaintConfig, field_choices
+
+
+def field_help(name: str, text: str | None = None) -> str:
+    """``text`` (default: the field's description), its range, and its default."""
+    f = InpaintConfig.model_fields[name]
+    bits = [text or f.description or ""]
+    meta = {type(m).__name__: m for m in f.metadata}
+    rng = [f"{op} {getattr(meta[k], attr)}" for k, attr, op in (("Ge", "ge", ">="), ("Gt", "gt", ">"),
+                                                                  ("Le", "le", "<="))
+           if k in meta]
+    if rng:
+        bits.append(", ".join(rng))
+    if f.default not in (None, ()) and not isinstance(f.default, bool):
+        bits.append(f"default {f.default}")
+    return "; ".join(b for b in bits if b)
+
+
+def _choices(name: str) -> tuple[str, ...]:
+    return field_choices(InpaintConfig, name)
+
+
+# (flag, field, argparse keywords, help text when the field's description is not enough)
+MASK = (
+    ("--dilate", "dilate_px", dict(type=int, metavar="PX"), None),
+    ("--auto-mask-frames", "auto_mask_frames", dict(choices=_choices("auto_mask_frames")), None),
+)
+METHOD = (
+    ("--max-side", "max_side", dict(type=int, metavar="PX"), None),
+    ("--no-roi", "roi", dict(action="store_const", const=False),
+     "process whole frames instead of a crop around the hole"),
+    ("--roi-margin", "roi_margin_px", dict(type=int, metavar="PX"), None),
+    ("--window", "window_frames", dict(type=int, metavar="N"), None),
+    ("--overlap", "overlap_frames", dict(type=int, metavar="N"), None),
+    ("--flow-preset", "flow_preset", dict(choices=_choices("flow_preset")), "DIS optical flow preset"),
+    ("--flow-dilate", "flow_dilate_px", dict(type=int, metavar="PX"), None),
+    ("--consistency", "consistency_px", dict(type=float, metavar="PX"), None),
+    ("--max-trace", "max_trace_px", dict(type=float, metavar="PX"), None),
+    ("--alpha", "alpha", dict(type=float, metavar="X"), None),
+    ("--spatial-fill", "spatial_fill", dict(choices=_choices("spatial_fill")),
+     "fill for pixels no frame shows (fsr: OpenCV frequency-selective reconstruction)"),
+    ("--flow-completion", "flow_completion", dict(choices=_choices("flow_completion")),
+     "flow completion: laplace (harmonic fill) or igfc (the learned network)"),
+    ("--style-fusion", "style_fusion", dict(choices=_choices("style_fusion")),
+     "gradient style fusion: none or asfn (the learned network)"),
+    ("--models", "models", dict(metavar="DIR"), None),
+)
+OUTPUT = (
+    ("--codec", "codec", dict(choices=_choices("codec")), "h264, or ffv1 (lossless, .mkv)"),
+    ("--crf", "crf", dict(type=int, metavar="N"), None),
+    ("--preset", "preset", dict(choices=_choices("preset")), "x264 preset"),
+    ("--fps", "fps", dict(metavar="FPS"), None),
+)
+
+
+def add_options(group: argparse._ArgumentGroup, options: tuple, dest_prefix: str = "") -> None:
+    """Add ``options`` (one of the tuples above) to ``group``; each stores into ``dest_prefix + field``."""
+    for flag, field, kwargs, text in options:
+        group.add_argument(flag, dest=dest_prefix + field, help=field_help(field, text), **kwargs)
