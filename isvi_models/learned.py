@@ -133,6 +133,9 @@ class ASFNRefiner:
         return out_x, out_y
 
 
+SHIPPED_MODELS = Path(__file__).resolve().parent / "weights"  # the trained igfc.onnx / asfn.onnx in the package
+
+
 def _require(models_dir: str | Path, name: str) -> Path:
     path = Path(models_dir) / name
     if not path.is_file():

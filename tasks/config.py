@@ -53,7 +53,8 @@ class InpaintConfig(BaseModel):
     spatial_fill: Literal["telea", "ns", "biharmonic", "fsr"] = "fsr"
     flow_completion: Literal["laplace", "igfc"] = "laplace"
     style_fusion: Literal["none", "asfn"] = "none"
-    models: Path | None = Field(None, description="folder with igfc.onnx / asfn.onnx for the learned stages")
+    models: Path | None = Field(None, description="folder with igfc.onnx / asfn.onnx for the learned stages "
+                                 "(default: the weights shipped in the package)")
     # output
     codec: Literal["h264", "ffv1"] = "h264"
     crf: int = Field(18, ge=0, le=51, description="H.264 constant rate factor (0 = lossless, 51 = worst)")
@@ -115,15 +116,24 @@ def method_settings(cfg: InpaintConfig) -> "MethodSettings":
                               estimator=DISFlowEstimator(cfg.flow_preset))
     if cfg.flow_completion == "igfc" or cfg.style_fusion == "asfn":
         from isvi_models import learned
-        from isvi_models.errors import ConfigError
 
-        if cfg.models is None:
-            raise ConfigError("models: --flow-completion igfc and --style-fusion asfn need --models DIR")
         if cfg.flow_completion == "igfc":
-            settings.completer = learned.load_flow_completer(Path(cfg.models))
+            settings.completer = learned.load_flow_completer(models_dir(cfg))
         if cfg.style_fusion == "asfn":
-            settings.refiner = learned.load_gradient_refiner(Path(cfg.models))
+            settings.refiner = learned.load_gradient_refiner(models_dir(cfg))
     return settings
+
+
+def models_dir(cfg: InpaintConfig) -> Path | None:
+    """Where the learned stages' ONNX files come from: ``--models``, else the weights shipped in
+    the package (``isvi_models/weights``) when a learned stage is asked for, else None."""
+    if cfg.models is not None:
+        return Path(cfg.models)
+    if cfg.flow_completion == "igfc" or cfg.style_fusion == "asfn":
+        from isvi_models.learned import SHIPPED_MODELS
+
+        return SHIPPED_MODELS
+    return None
 
 
 @functools.lru_cache(maxsize=4)

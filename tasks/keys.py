@@ -17,7 +17,7 @@ from isvi_models.errors import InputError
 from isvi_models.windows import Window, plan_windows
 from storage.keys import bytes_fingerprint, select, stage_fingerprint
 from storage.zarr_cache import StageKey
-from tasks.config import InpaintConfig
+from tasks.config import InpaintConfig, models_dir
 from tasks.refs import ShotSpec, VideoRef
 
 # Stage code versions: bump one when its output changes for the same inputs, so caches of
@@ -87,9 +87,9 @@ def models_fingerprint(models_dir: str, mtimes: tuple) -> str:
 def stage_config(cfg: InpaintConfig, stage: str) -> dict:
     """The settings ``stage`` reads, as JSON values; a models folder enters by its files' content."""
     out = select(cfg.model_dump(mode="json"), STAGE_FIELDS[stage])
-    if out.get("models"):
-        files = sorted(Path(out["models"]).glob("*.onnx"))
-        out["models"] = models_fingerprint(out["models"], tuple((p.name, p.stat().st_mtime_ns) for p in files))
+    if "models" in out and (folder := models_dir(cfg)) is not None:
+        files = sorted(folder.glob("*.onnx"))
+        out["models"] = models_fingerprint(str(folder), tuple((p.name, p.stat().st_mtime_ns) for p in files))
     return out
 
 
