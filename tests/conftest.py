@@ -8,7 +8,21 @@ os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
 os.environ.setdefault("PREFECT_HOME", tempfile.mkdtemp(prefix="isvi-prefect-"))
 
+from flows.runtime import offline_env  # noqa: E402  (stdlib only)
+
+offline_env()  # before prefect is imported anywhere in this session
+
 import pytest  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def prefect_api(tmp_path_factory):
+    """One real Prefect server (``prefect server start`` on loopback) for every flow and batch test."""
+    from flows.runtime import prefect_server
+
+    os.environ.pop("PREFECT_API_URL", None)
+    with prefect_server(log_file=tmp_path_factory.mktemp("prefect") / "server.log") as api:
+        yield api
 
 
 @pytest.fixture(scope="session")

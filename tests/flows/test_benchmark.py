@@ -13,7 +13,7 @@ import pytest
 from isvi.cli import main
 from media.video import FrameWriter, VideoInfo
 
-from .helpers import box_holes, panning_clip, texture
+from tests.tasks.evaluation.helpers import box_holes, panning_clip, texture
 
 # Prefect's temporary server logs "Stopping..." at interpreter exit, after pytest has closed the
 # captured streams; keep its logging at WARNING so that message is not written to a closed file.

@@ -15,7 +15,7 @@ import pytest
 from isvi.cli import main
 from media.video import VideoSource, read_video
 
-CLIP = Path(__file__).resolve().parents[1] / "assets" / "city_small.mp4"
+CLIP = Path(__file__).resolve().parents[2] / "assets" / "city_small.mp4"
 BOX = "120,10,50,30"
 
 
