@@ -25,6 +25,7 @@ from isvi_models.errors import ConfigError, InputError
 
 log = logging.getLogger("isvi.video")
 
+TIMESTAMPS_FILE = "timestamps.txt"  # written beside a frame-folder output's PNGs
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
 LOSSLESS_CONTAINERS = (".mkv", ".avi", ".nut")
 
@@ -40,6 +41,18 @@ class VideoInfo:
     fps: Fraction
     is_folder: bool = False
     extra_streams: tuple[str, ...] = field(default=())  # e.g. ("audio:aac", "subtitle:mov_text")
+    # Presentation time of every frame, in display order, in units of ``time_base`` (a file's
+    # own; None for frame folders, or a file whose packets do not give one time per frame):
+    # outputs keep them, so a variable frame rate stays variable and audio stays in sync.
+    pts: tuple[int, ...] | None = field(default=None, repr=False, compare=False)
+    time_base: Fraction | None = None
+    pix_fmt: str | None = None  # the input's pixel format (e.g. yuv420p, yuv444p, yuv420p10le)
+
+    def frame_time(self, i: int) -> float:
+        """Presentation time of frame ``i`` in seconds (the input's own, else ``i / fps``)."""
+        if self.pts is not None:
+            return float(self.pts[i] * self.time_base)
+        return float(i / Fraction(self.fps))
 
 
 def list_frame_files(folder: Path) -> list[Path]:
@@ -110,6 +123,10 @@ class VideoSource:
                     for s in container.streams
                     if s.type in ("audio", "subtitle")
                 )
+                time_base = Fraction(vs.time_base) if vs.time_base else None
+                pix_fmt = vs.codec_context.pix_fmt if vs.codec_context else None
+                # packets only (no decoding): one presentation time per frame
+                pts = sorted(pk.pts for pk in container.demux(vs) if pk.pts is not None and pk.size)
         except InputError:
             raise
         except (av.error.FFmpegError, UnicodeDecodeError, ValueError) as exc:
@@ -125,7 +142,13 @@ class VideoSource:
         self._reader.seek(0)
         if rate is None:
             rate = Fraction(self._reader.get_avg_fps()).limit_denominator(1001)
-        return VideoInfo(self.path, n, w, h, Fraction(rate), extra_streams=extra)
+        if len(pts) != n or time_base is None or len(set(pts)) != n:
+            if pts:
+                log.warning("%s: %d frames but %d packet times; the output gets a constant %s fps", self.path, n,
+                            len(pts), rate)
+            pts, time_base = None, None
+        return VideoInfo(self.path, n, w, h, Fraction(rate), extra_streams=extra,
+                         pts=None if pts is None else tuple(pts), time_base=time_base, pix_fmt=pix_fmt)
 
     # -- reading -----------------------------------------------------------------
     def read(self, start: int, stop: int) -> np.ndarray:
@@ -245,8 +268,7 @@ class FrameWriter:
                                         ".mov or .avi, or a folder name without a suffix") from None
         if codec == "h264":
             stream = self._container.add_stream("libx264", rate=info.fps)
-            even = info.width % 2 == 0 and info.height % 2 == 0
-            stream.pix_fmt = "yuv420p" if even else "yuv444p"
+            stream.pix_fmt = h264_pix_fmt(info)
             stream.options = {"crf": str(crf), "preset": preset}
         elif codec == "ffv1":
             stream = self._container.add_stream("ffv1", rate=info.fps)
@@ -254,9 +276,13 @@ class FrameWriter:
         else:
             raise ConfigError(f"codec: must be 'h264' or 'ffv1', got {codec!r}")
         stream.width, stream.height = info.width, info.height
-        stream.time_base = 1 / Fraction(info.fps)
+        if info.pts is not None:  # the input's own time base, so its frame times are kept exactly
+            stream.time_base = stream.codec_context.time_base = info.time_base
+        else:
+            stream.time_base = 1 / Fraction(info.fps)
         self._stream = stream
-        self._copier = _StreamCopier(copy_streams_from, self._container) if copy_streams_from else None
+        self._copier = (_StreamCopier(copy_streams_from, self._container, keep_times=info.pts is not None)
+                        if copy_streams_from else None)
         if self._copier is not None and self._copier.video is not None:
             _copy_tags(self._copier.video, stream)  # the re-encoded video keeps the source's tags too
 
@@ -287,11 +313,14 @@ class FrameWriter:
                 import av
 
                 vf = av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format="rgb24")
-                vf.pts = self.count
+                if self.info.pts is not None:
+                    vf.pts, vf.time_base = self.info.pts[self.count], self.info.time_base
+                else:
+                    vf.pts = self.count
                 for packet in self._stream.encode(vf):
                     self._container.mux(packet)
                 if self._copier is not None:  # keep audio interleaved with the video written so far
-                    self._copier.mux_until(float(self.count / Fraction(self.info.fps)))
+                    self._copier.mux_until(self.info.frame_time(self.count))
             self.count += 1
 
     def finish(self, expected: int, source: str | os.PathLike) -> Path:
@@ -319,6 +348,11 @@ class FrameWriter:
                 self._copier.close()
             self._container.close()
             self._container = None
+        elif self.info.pts is not None:
+            # beside the frames, each frame's presentation time (mkvmerge's "timestamp format v2",
+            # milliseconds), so a variable frame rate is not lost in a frame folder
+            times = "".join(f"{self.info.frame_time(i) * 1000:.3f}\n" for i in range(self.count))
+            (self._tmp / TIMESTAMPS_FILE).write_text("# timestamp format v2\n" + times)
         replace_path(self._tmp, self.dest, self.overwrite)
 
     def abort(self) -> None:
@@ -343,6 +377,30 @@ class FrameWriter:
             self.abort()
 
 
+def h264_pix_fmt(info: VideoInfo) -> str:
+    """The H.264 output's chroma layout: the input's (4:2:0, 4:2:2 or 4:4:4) where x264 can write
+    it at this size, else 4:4:4 with a one-line warning; 8 bits, with a warning for a deeper input
+    (frames are decoded to 8-bit RGB)."""
+    import av
+
+    src = info.pix_fmt or "yuv420p"
+    try:
+        depth = max(c.bits for c in av.VideoFormat(src).components)
+    except (ValueError, av.error.FFmpegError):
+        depth = 8
+    if depth > 8:
+        log.warning("%s: the input is %s-bit (%s); isvi works on 8-bit frames, so the output is 8-bit",
+                    info.path, depth, src)
+    layout = "444" if ("444" in src or src.startswith(("gbr", "rgb", "bgr"))) else "422" if "422" in src else "420"
+    odd_w, odd_h = info.width % 2, info.height % 2
+    if (layout == "420" and (odd_w or odd_h)) or (layout == "422" and odd_w):
+        log.warning("%s: %dx%d is odd-sized and x264's 4:2:%s needs even sides, so the output is yuv444p, "
+                    "which some players cannot play (--codec ffv1, or an even-sized input, avoids it)",
+                    info.path, info.width, info.height, "0" if layout == "420" else "2")
+        layout = "444"
+    return f"yuv{layout}p"
+
+
 def _copy_tags(src_stream, dst_stream) -> None:
     """The stream's language, title and other tags, and its dispositions (default, forced, ...),
     onto the output stream; the muxer's own statistics tags (DURATION, encoder) are not copied."""
@@ -362,7 +420,7 @@ class _StreamCopier:
     reported and skipped, never silently dropped.
     """
 
-    def __init__(self, source: Path, out):
+    def __init__(self, source: Path, out, keep_times: bool = False):
         import av
 
         self._src = None
@@ -372,7 +430,9 @@ class _StreamCopier:
             return
         self._src = av.open(str(source))
         sv = self.video = self._src.streams.video[0] if self._src.streams.video else None
-        offset = float(sv.start_time * sv.time_base) if sv is not None and sv.start_time else 0.0
+        # the video keeps its own times (``keep_times``): so does everything else; otherwise the
+        # video starts at 0 and the other streams move with it
+        offset = float(sv.start_time * sv.time_base) if sv is not None and sv.start_time and not keep_times else 0.0
         self._map, copied = {}, []
         for st in self._src.streams:
             if st.type not in ("audio", "subtitle"):

@@ -139,12 +139,13 @@ def encode_video(v: VideoRef, key: StageKey, composites: list[StageRef], cfg: In
                  cache: ZarrCache) -> StageRef:
     """Write the finalised frames of every window, in order, to ``v.output`` with the source's streams;
     published atomically (a remote output is uploaded once whole)."""
-    from media.video import FrameWriter, VideoInfo
+    from media.video import FrameWriter, VideoSource
 
     if cache.is_complete(key) and exists(v.output):
         return StageRef(key, v.name, computed=False, seconds=0.0)
     t0 = time.perf_counter()
-    info = VideoInfo(Path(v.local), v.frames, v.width, v.height, Fraction(v.fps), is_folder=v.is_folder)
+    with VideoSource(v.local, folder_fps=Fraction(v.fps)) as src:
+        info = src.info  # with the source's frame times, which the output keeps
     remote = not is_local(v.output)
     if remote:
         tmpdir = Path(tempfile.mkdtemp(prefix="isvi-encode-"))

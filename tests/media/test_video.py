@@ -112,3 +112,92 @@ def test_copied_audio_keeps_its_tags_dispositions_and_every_packet(tmp_path, suf
     assert src_tags == [("audio", "eng", False), ("audio", "fra", True)]
     assert out_tags == src_tags  # languages were 'und' and the default flag lost before
     assert out_packets == src_packets  # the packets before the first video frame were dropped before
+
+
+def _vfr_clip(path, codec="libx264"):
+    """25 frames at 40 ms, then 25 at 80 ms (a variable frame rate), video starting at 0."""
+    import av
+
+    times_ms = [40 * i for i in range(25)] + [1000 + 80 * i for i in range(25)]
+    with av.open(str(path), "w") as out:
+        v = out.add_stream(codec, rate=25)
+        v.width, v.height, v.pix_fmt = 64, 48, "yuv420p"
+        v.time_base = Fraction(1, 1000)
+        for i, t in enumerate(times_ms):
+            frame = av.VideoFrame.from_ndarray(np.full((48, 64, 3), 5 * i, np.uint8), format="rgb24")
+            frame.pts, frame.time_base = t, Fraction(1, 1000)
+            for p in v.encode(frame):
+                out.mux(p)
+        for p in v.encode():
+            out.mux(p)
+    return times_ms
+
+
+def _frame_times(path):
+    import av
+
+    with av.open(str(path)) as c:
+        return [round(float(f.pts * f.time_base), 4) for f in c.decode(video=0)]
+
+
+@pytest.mark.parametrize("output,codec", [("out.mp4", "h264"), ("out.mkv", "ffv1"), ("frames", "h264")])
+def test_every_frame_keeps_its_presentation_time(tmp_path, output, codec):
+    """Variable frame rate stays variable: frame 25 at 1.00 s stays at 1.00 s (it moved to 1.44 s
+    at a constant 625/36 fps before); a frame folder gets the times beside its PNGs."""
+    from media.video import TIMESTAMPS_FILE, VideoSource
+
+    src = tmp_path / "vfr.mkv"
+    times = [t / 1000 for t in _vfr_clip(src)]
+    with VideoSource(src) as video:
+        info = video.info
+        frames = video.read(0, info.frames)
+    assert [round(info.frame_time(i), 4) for i in range(info.frames)] == times
+    out = tmp_path / output
+    with FrameWriter(out, info, codec=codec, copy_streams_from=src) as w:
+        w.write(frames)
+        w.commit()
+    if output == "frames":
+        lines = (out / TIMESTAMPS_FILE).read_text().splitlines()
+        assert lines[0] == "# timestamp format v2" and [float(x) / 1000 for x in lines[1:]] == times
+    else:
+        assert _frame_times(out) == times
+
+
+@pytest.mark.parametrize("src_fmt,size,expect,warning", [
+    ("yuv420p", (64, 48), "yuv420p", None),
+    ("yuv444p", (64, 48), "yuv444p", None),  # became yuv420p before
+    ("yuv422p", (64, 48), "yuv422p", None),
+    ("yuv420p10le", (64, 48), "yuv420p", "10-bit"),  # became 8-bit silently before
+    ("yuv420p", (65, 49), "yuv444p", "odd-sized"),  # became yuv444p silently before
+])
+def test_h264_output_keeps_the_chroma_layout_and_says_what_it_cannot_keep(tmp_path, caplog, src_fmt, size,
+                                                                          expect, warning):
+    import av
+
+    from media.video import VideoSource
+
+    w, h = size
+    src = tmp_path / "src.mkv"
+    with av.open(str(src), "w") as out:
+        s = out.add_stream("libx264" if w % 2 == 0 else "ffv1", rate=25)
+        s.width, s.height, s.pix_fmt = w, h, src_fmt
+        for i in range(3):
+            frame = av.VideoFrame.from_ndarray(np.full((h, w, 3), 40 * i, np.uint8), format="rgb24")
+            frame.pts = i
+            for p in s.encode(frame.reformat(format=s.pix_fmt)):
+                out.mux(p)
+        for p in s.encode():
+            out.mux(p)
+    with VideoSource(src) as video:
+        info, frames = video.info, video.read(0, 3)
+    with caplog.at_level("WARNING", logger="isvi.video"):
+        with FrameWriter(tmp_path / "out.mp4", info) as writer:
+            writer.write(frames)
+            writer.commit()
+    with av.open(str(tmp_path / "out.mp4")) as c:
+        assert c.streams.video[0].codec_context.pix_fmt == expect
+    warned = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    if warning is None:
+        assert warned == []
+    else:
+        assert len(warned) == 1 and warning in warned[0] and "src.mkv" in warned[0]

@@ -71,8 +71,9 @@ class TestInpaintCommand:
     def test_png_folder_output_and_fractional_box(self, tmp_path):
         out = tmp_path / "frames"
         assert main(["inpaint", str(CLIP), "--box", "0.625,0.09,0.26,0.28", "-o", str(out), "-q"]) == 0
-        names = sorted(p.name for p in out.iterdir())
+        names = sorted(p.name for p in out.iterdir() if p.suffix == ".png")
         assert names[0] == "00000.png" and names[-1] == "00023.png" and len(names) == 24
+        assert sorted(p.name for p in out.iterdir() if p.suffix != ".png") == ["timestamps.txt"]
         src, _ = read_video(CLIP)
         first = cv2.cvtColor(cv2.imread(str(out / "00000.png")), cv2.COLOR_BGR2RGB)
         np.testing.assert_array_equal(first[60:], src[0][60:])
