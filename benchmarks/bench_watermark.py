@@ -74,6 +74,7 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
+DILATE = None  # --dilate: the hole growth the inpainting uses (None: isvi's default)
 sys.path.insert(0, str(ROOT))
 
 from media.video import VideoSource  # noqa: E402
@@ -117,7 +118,7 @@ def inpaint_scores(marked: np.ndarray, clean: np.ndarray, mask: np.ndarray, over
     from tasks.inpaint_video import inpaint_arrays
     from isvi_models.ops.masks import dilate_holes
 
-    cfg = InpaintConfig()
+    cfg = InpaintConfig() if DILATE is None else InpaintConfig(dilate_px=DILATE)
     holes = np.broadcast_to(mask, marked.shape[:3]) & inpainted[:, None, None]
     t0 = time.perf_counter()
     out = inpaint_arrays(marked, holes, cfg)
@@ -180,6 +181,8 @@ def main(argv=None) -> int:
     ap.add_argument("--pool-with", default="", metavar="A,B",
                     help="dev clips to pool with each clip, as videos of the same source (see above)")
     ap.add_argument("--inpaint", action="store_true", help="also inpaint on the detected mask: isvi vs Telea")
+    ap.add_argument("--dilate", type=int, default=None, metavar="PX",
+                    help="with --inpaint: grow the detected mask by PX (default: isvi's default)")
     ap.add_argument("--crf", type=int, default=None, help="H.264-compress the watermarked clips at this CRF first")
     ap.add_argument("--shown", nargs="+", default=[None], metavar="SHARE:CLEAN",
                     help="overlay on only SHARE of the frames, the clean ones at the start, end or middle; "
@@ -192,6 +195,8 @@ def main(argv=None) -> int:
                          "after the overlay is burnt in (a lower-resolution transcode in the pool; see above)")
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "watermark.json")
     args = ap.parse_args(argv)
+    global DILATE
+    DILATE = args.dilate
     if not 0 < args.clip_scale <= 1 or (args.clip_scale < 1 and not args.pool_with):
         raise SystemExit("--clip-scale: needs 0 < S <= 1 and --pool-with")
 

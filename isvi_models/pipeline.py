@@ -25,6 +25,7 @@ from isvi_models.ops.flow import DISFlowEstimator
 from isvi_models.ops.flow_completion import LaplaceCompleter
 from isvi_models.ops.masks import dilate_holes
 from isvi_models.ops.reconstruct import fill_holes
+from isvi_models.ops.static_fill import static_fill
 from isvi_models.region import WorkingSet, crop_to_working, paste_back, working_region
 
 StageNote = Callable[[str], None]
@@ -45,6 +46,7 @@ class MethodSettings:
     spatial_fill: str = "fsr"
     max_key_frames: int = 8
     max_trace_px: float = math.inf
+    zero_motion: bool = False  # copy hole pixels from frames where the scene around them held still
     estimator: FlowEstimator = field(default_factory=DISFlowEstimator)
     completer: FlowCompleter = field(default_factory=LaplaceCompleter)
     refiner: GradientRefiner | None = None
@@ -98,7 +100,10 @@ def complete_flow(flow_fwd: np.ndarray, flow_bwd: np.ndarray, holes: np.ndarray,
 
 def fill(frames: np.ndarray, holes: np.ndarray, flow_fwd: np.ndarray, flow_bwd: np.ndarray, s: MethodSettings,
          on_stage: StageNote | None = None) -> np.ndarray:
-    """Gradient propagation along the completed flows, fusion, key frames and Poisson (``ops.reconstruct``)."""
+    """Gradient propagation along the completed flows, fusion, key frames and Poisson (``ops.reconstruct``),
+    after the zero-motion candidate (``ops.static_fill``) when the settings ask for it."""
+    if s.zero_motion:
+        frames, holes = static_fill(frames, holes, flow_fwd, flow_bwd)
     return fill_holes(frames, holes, flow_fwd, flow_bwd, consistency_px=s.consistency_px, alpha=s.alpha,
                       spatial_method=s.spatial_fill, max_key_frames=s.max_key_frames,
                       max_trace_px=s.max_trace_px, refiner=s.refiner, on_stage=on_stage)

@@ -33,7 +33,8 @@ class InpaintConfig(BaseModel):
     # masks
     mask: str | None = Field(None, description="mask image, folder of masks, mask video, or 'auto'")
     box: tuple[str, ...] = Field((), description="X,Y,W,H rectangles (pixels, or fractions with a '.')")
-    dilate_px: int = Field(2, ge=0, le=64, description="grow the hole by this many pixels (full resolution)")
+    dilate_px: int = Field(0, ge=0, le=64, description="grow the hole by this many pixels (full resolution); "
+                           "for a mask drawn tight to a logo that leaves its anti-aliased edge or halo")
     auto_mask_frames: Literal["showing", "all"] = Field(
         "showing", description="with --mask auto: inpaint only the frames that show the overlay, or all frames")
     # working region and size
@@ -50,6 +51,8 @@ class InpaintConfig(BaseModel):
                                        "through other frames' holes, farther ones come from a key frame; "
                                        "default: no limit")
     alpha: float = Field(0.5, gt=0, le=100, description="temperature of the exp(-error/alpha) fusion weights")
+    zero_motion: bool = Field(False, description="copy hole pixels from the nearest frame that shows them where "
+                                                 "the scene around the hole held still (fixed cameras)")
     spatial_fill: Literal["telea", "ns", "biharmonic", "fsr"] = "fsr"
     flow_completion: Literal["laplace", "igfc"] = "laplace"
     style_fusion: Literal["none", "asfn"] = "none"
@@ -113,6 +116,7 @@ def method_settings(cfg: InpaintConfig) -> "MethodSettings":
     settings = MethodSettings(max_side=cfg.max_side, roi=cfg.roi, roi_margin_px=cfg.roi_margin_px,
                               flow_dilate_px=cfg.flow_dilate_px, consistency_px=cfg.consistency_px,
                               max_trace_px=cfg.max_trace_px or math.inf, alpha=cfg.alpha, spatial_fill=cfg.spatial_fill,
+                              zero_motion=cfg.zero_motion,
                               estimator=DISFlowEstimator(cfg.flow_preset))
     if cfg.flow_completion == "igfc" or cfg.style_fusion == "asfn":
         from isvi_models import learned

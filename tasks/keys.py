@@ -35,7 +35,7 @@ STAGE_FIELDS = {
     "decode": ("dilate_px",),
     "flow": ("flow_preset", "max_side", "roi", "roi_margin_px"),
     "complete": ("flow_dilate_px", "flow_completion", "models"),
-    "fill": ("consistency_px", "max_trace_px", "alpha", "spatial_fill", "style_fusion", "models"),
+    "fill": ("consistency_px", "max_trace_px", "alpha", "spatial_fill", "style_fusion", "models", "zero_motion"),
     "composite": (),
     "encode": ("codec", "crf", "preset"),
 }
