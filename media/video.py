@@ -22,6 +22,7 @@ import numpy as np
 
 from isvi_models.atomic import rename_no_replace, temp_sibling
 from isvi_models.errors import ConfigError, InputError
+from media.decode import FrameCursor
 
 log = logging.getLogger("isvi.video")
 
@@ -92,6 +93,7 @@ class VideoSource:
         if not self.path.exists():
             raise InputError(self.path, "no such file or folder")
         self._reader = None
+        self._cursor: FrameCursor | None = None
         self._files: list[Path] = []
         if self.path.is_dir():
             self.info = self._probe_folder(folder_fps)
@@ -135,18 +137,22 @@ class VideoSource:
             self._reader = decord.VideoReader(str(self.path), ctx=decord.cpu(0), num_threads=0)
         except Exception as exc:  # decord raises its own DECORDError and RuntimeError
             raise InputError(self.path, f"is not a readable video ({_reason(exc)})") from None
-        n = len(self._reader)
+        n = len(self._reader)  # decord's frame count; its frames are read by FrameCursor (media.decode)
         if n == 0:
             raise InputError(self.path, "has zero video frames")
-        h, w = self._reader[0].shape[:2]
-        self._reader.seek(0)
         if rate is None:
             rate = Fraction(self._reader.get_avg_fps()).limit_denominator(1001)
+        self._reader = None
         if len(pts) != n or time_base is None or len(set(pts)) != n:
             if pts:
                 log.warning("%s: %d frames but %d packet times; the output gets a constant %s fps", self.path, n,
                             len(pts), rate)
             pts, time_base = None, None
+        self._cursor = FrameCursor(self.path, n, None if pts is None else tuple(pts))
+        try:
+            h, w = self._cursor.read(0, 1).shape[1:3]
+        except Exception as exc:
+            raise InputError(self.path, f"is not a readable video ({_reason(exc)})") from None
         return VideoInfo(self.path, n, w, h, Fraction(rate), extra_streams=extra,
                          pts=None if pts is None else tuple(pts), time_base=time_base, pix_fmt=pix_fmt)
 
@@ -164,31 +170,16 @@ class VideoSource:
                                         f"{self.info.width}x{self.info.height}")
             return np.stack(frames)
         try:
-            return self._reader.get_batch(list(range(start, stop))).asnumpy()
-        except Exception as exc:  # decord fails on some small frame sizes (e.g. 96x64): decode with PyAV
-            first_error = str(exc).splitlines()[0]
-        try:
-            return self._read_with_pyav(start, stop)
-        except Exception:
-            raise InputError(self.path, f"decoding frames {start}-{stop - 1} failed ({first_error})") from None
-
-    def _read_with_pyav(self, start: int, stop: int) -> np.ndarray:
-        """Sequential PyAV decode of frames [start, stop): slower than decord's seek, always correct."""
-        import av
-
-        frames = []
-        with av.open(str(self.path)) as container:
-            for i, frame in enumerate(container.decode(video=0)):
-                if i >= stop:
-                    break
-                if i >= start:
-                    frames.append(frame.to_ndarray(format="rgb24"))
-        if len(frames) != stop - start:
-            raise InputError(self.path, f"has only {start + len(frames)} decodable frames, expected {stop}")
-        return np.stack(frames)
+            return self._cursor.read(start, stop)
+        except InputError:
+            raise
+        except Exception as exc:
+            raise InputError(self.path, f"decoding frames {start}-{stop - 1} failed ({_reason(exc)})") from None
 
     def close(self) -> None:
         self._reader = None
+        if self._cursor is not None:
+            self._cursor.close()
 
     def __enter__(self) -> "VideoSource":
         return self
