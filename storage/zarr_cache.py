@@ -2,15 +2,18 @@
 
 Layout under the cache root::
 
-    {root}/{video_id}/{group}/{stage}-{part}-{fp}.zarr            one stage output (a Zarr v3 group)
+    {root}/{video_id}/{group}/{stage}-{part}-{fp}.zarr/w-XXXX     one writer's stage output (a Zarr v3 group)
     {root}/{video_id}/{group}/{stage}-{part}-{fp}.complete.json   its completion marker, written last
 
 ``video_id`` identifies the source content (and mask), ``group`` is ``shot-NNNN`` (or
 ``video`` for whole-video stages), ``part`` the window (``w0003``) and ``fp`` the stage
-fingerprint (:mod:`storage.keys`). Every stage output has exactly one writer, and frame
-arrays are chunked along time with writes that must cover whole chunks, so concurrent
-writers never share a chunk. A stage counts as done only when its marker exists and names
-its fingerprint; output without a marker (a killed writer) is recreated with ``mode="w"``.
+fingerprint (:mod:`storage.keys`). A stage counts as done only when its marker exists and
+names its fingerprint; the marker names the writer whose data readers get. Each writer of a
+key writes under a name of its own (two jobs on one cache, a retried task), so writers never
+share a chunk and a reader never sees a half-written output; a writer that finds the key
+completed by another when it finishes drops its own copy. Frame arrays are chunked along
+time with writes that must cover whole chunks. Outputs written before writers had names
+(no ``writer`` in the marker) are read from the ``.zarr`` group itself.
 
 Credentials and endpoints never appear in configs: ``storage_options`` come from the
 ``ISVI_STORAGE_OPTIONS`` environment variable (JSON), or for ``s3://`` from the usual AWS
@@ -22,6 +25,7 @@ from __future__ import annotations
 import json
 import os
 import time
+import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -115,6 +119,7 @@ class ZarrCache:
         self.url = url.rstrip("/")
         self.storage_options = dict(storage_options) if storage_options is not None else None
         self._fs = None
+        self._writers: dict[StageKey, str] = {}  # stage outputs this object is writing -> writer name
 
     # -- plumbing ---------------------------------------------------------------
     @property
@@ -129,16 +134,18 @@ class ZarrCache:
         return self._root
 
     def __getstate__(self) -> dict:
-        return {"url": self.url, "storage_options": self.storage_options, "_fs": None}
+        return {"url": self.url, "storage_options": self.storage_options, "_fs": None, "_writers": {}}
 
-    def _store(self, key: StageKey, read_only: bool = False):
+    def _store(self, key: StageKey, read_only: bool = False, writer: str | None = None):
+        """The Zarr store of a stage output: ``<relpath>.zarr/<writer>`` (each writer its own; the
+        marker names the one that counts), or ``<relpath>.zarr`` for outputs from before writers."""
         import zarr
 
+        rel = f"{key.relpath}.zarr" + (f"/{writer}" if writer else "")
         if is_local(self.url):
-            return zarr.storage.LocalStore(f"{self.root}/{key.relpath}.zarr", read_only=read_only)
+            return zarr.storage.LocalStore(f"{self.root}/{rel}", read_only=read_only)
         opts = storage_options_from_env(self.url) if self.storage_options is None else self.storage_options
-        return zarr.storage.FsspecStore.from_url(f"{self.url}/{key.relpath}.zarr", storage_options=dict(opts),
-                                                 read_only=read_only)
+        return zarr.storage.FsspecStore.from_url(f"{self.url}/{rel}", storage_options=dict(opts), read_only=read_only)
 
     def marker_path(self, key: StageKey) -> str:
         return f"{self.root}/{key.relpath}{MARKER_SUFFIX}"
@@ -158,9 +165,15 @@ class ZarrCache:
         return json.loads(self.fs.cat_file(self.marker_path(key)))
 
     def mark_complete(self, key: StageKey, **info: Any) -> None:
-        """Write the completion marker in one put (local: tmp + rename), after all data."""
-        body = json.dumps({**asdict(key), "created": time.time(), **info}, sort_keys=True, default=str).encode()
-        put_bytes(self.fs, self.marker_path(key), body)
+        """Write the completion marker in one put (local: tmp + rename), after all data; it names
+        this writer's data (see :meth:`create`). If another writer completed the key meanwhile,
+        its marker stays and this writer's data, which no marker names, is removed."""
+        writer = self._writers.pop(key, None)
+        if writer is not None and self.is_complete(key):
+            self.fs.rm(f"{self.root}/{key.relpath}.zarr/{writer}", recursive=True)
+            return
+        record = {**asdict(key), "created": time.time(), **info, **({"writer": writer} if writer else {})}
+        put_bytes(self.fs, self.marker_path(key), json.dumps(record, sort_keys=True, default=str).encode())
 
     # -- data -------------------------------------------------------------------
     def create(self, key: StageKey, arrays: Mapping[str, tuple[tuple[int, ...], Any]], chunk_frames: int,
@@ -170,7 +183,12 @@ class ZarrCache:
 
         if self.is_complete(key):
             raise StageComplete(f"{key.relpath} is complete; refusing to overwrite it")
-        group = zarr.open_group(store=self._store(key), mode="w", zarr_format=3)
+        # Each writer writes under a name of its own, so two writers of one key (two jobs on one
+        # cache, a retried task still running) never touch each other's chunks; the marker,
+        # written last, names the data readers get.
+        writer = f"w-{uuid.uuid4().hex[:12]}"
+        self._writers[key] = writer
+        group = zarr.open_group(store=self._store(key, writer=writer), mode="w", zarr_format=3)
         group.attrs.update(dict(attrs or {}))
         dims = {3: ("t", "y", "x"), 4: ("t", "y", "x", "c")}
         for name, (shape, dtype) in arrays.items():
@@ -204,9 +222,11 @@ class ZarrCache:
         self.mark_complete(key, shapes={k: list(v.shape) for k, v in arrays.items()}, **marker_info)
 
     def open(self, key: StageKey):
+        """The stage output's group, as its marker names it."""
         import zarr
 
-        return zarr.open_group(store=self._store(key, read_only=True), mode="r", zarr_format=3)
+        writer = self.marker(key).get("writer") if self.is_complete(key) else None
+        return zarr.open_group(store=self._store(key, read_only=True, writer=writer), mode="r", zarr_format=3)
 
     def read(self, key: StageKey, names: Iterable[str] | None = None,
              frames: slice = slice(None)) -> tuple[dict[str, np.ndarray], dict[str, Any]]:

@@ -101,3 +101,21 @@ class TestZarrCacheS3:
 
     def test_unmarked_output(self, s3_bucket):
         unmarked_output_is_not_complete(ZarrCache(f"{s3_bucket}/cache"))
+
+
+def test_two_writers_of_one_unfinished_stage_never_mix_their_chunks(tmp_path):
+    """Two jobs on one cache write the same stage at the same time, chunk by chunk: each writes
+    under its own name, the first marker names the data readers get, and the later writer's
+    data is dropped. (Before, the second writer's create wiped the first's chunks, and the
+    first marked complete an output missing them.)"""
+    a, b = ZarrCache(str(tmp_path)), ZarrCache(str(tmp_path))
+    ga = a.create(KEY, {"x": ((4, 1, 1), np.uint8)}, chunk_frames=2)
+    a.write_frames(ga, "x", 0, np.full((2, 1, 1), 1, np.uint8))  # A is half way
+    gb = b.create(KEY, {"x": ((4, 1, 1), np.uint8)}, chunk_frames=2)
+    b.write_frames(gb, "x", 0, np.full((4, 1, 1), 7, np.uint8))
+    b.mark_complete(KEY)  # B finishes first
+    a.write_frames(ga, "x", 2, np.full((2, 1, 1), 1, np.uint8))
+    a.mark_complete(KEY)  # A finishes second: B's output stays
+    assert (ZarrCache(str(tmp_path)).read(KEY, ["x"])[0]["x"] == 7).all()
+    writers = [p.name for p in (tmp_path / f"{KEY.relpath}.zarr").iterdir()]
+    assert writers == [ZarrCache(str(tmp_path)).marker(KEY)["writer"]]  # A's copy was removed
