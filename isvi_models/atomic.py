@@ -17,8 +17,10 @@ from pathlib import Path
 
 
 def temp_sibling(dest: Path, suffix: str = "") -> Path:
-    """A free, unique name beside ``dest`` (``.NAME.XXXX.part<suffix>``), not yet created."""
-    fd, name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=f".part{suffix}", dir=dest.parent)
+    """A free, unique name beside ``dest`` (``.NAME.PID-XXXX.part<suffix>``), not yet created; the
+    writing process's id in the name lets a later run tell a dead run's leftovers
+    (:func:`remove_dead_siblings`)."""
+    fd, name = tempfile.mkstemp(prefix=f".{dest.name}.{os.getpid()}-", suffix=f".part{suffix}", dir=dest.parent)
     os.close(fd)
     os.unlink(name)
     return Path(name)
@@ -85,3 +87,39 @@ def _renameat2(src: str, dest: str) -> int:
     if fn(at_fdcwd, os.fsencode(src), at_fdcwd, os.fsencode(dest), rename_noreplace) == 0:
         return 0
     return ctypes.get_errno()
+
+
+def remove_dead_siblings(dest: Path) -> list[Path]:
+    """Remove the temporary siblings of ``dest`` (:func:`temp_sibling`) that a process no longer
+    running on this machine left (a SIGKILL, a power cut): a run that ends any other way removes
+    its own. Returns what was removed. Names without a process id are left alone."""
+    import shutil
+
+    removed = []
+    prefix = f".{dest.name}."
+    for p in dest.parent.glob(f".{glob_escape(dest.name)}.*.part*"):
+        pid = p.name[len(prefix):].split("-", 1)[0]
+        if not pid.isdigit() or _alive(int(pid)):
+            continue
+        if p.is_dir():
+            shutil.rmtree(p, ignore_errors=True)
+        else:
+            p.unlink(missing_ok=True)
+        removed.append(p)
+    return removed
+
+
+def glob_escape(name: str) -> str:
+    import glob
+
+    return glob.escape(name)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True

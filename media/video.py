@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from isvi_models.atomic import rename_no_replace, temp_sibling
+from isvi_models.atomic import remove_dead_siblings, rename_no_replace, temp_sibling
 from isvi_models.errors import ConfigError, InputError
 from media.decode import FrameCursor
 
@@ -237,6 +237,8 @@ class FrameWriter:
         self.is_folder = self.dest.suffix == ""
         if not self.dest.parent.exists():
             raise InputError(self.dest.parent, "output folder does not exist")
+        for stale in remove_dead_siblings(self.dest):
+            log.info("%s: removed %s, left by a run that was killed", self.dest, stale.name)
         if self.is_folder:
             try:
                 self._tmp = temp_sibling(self.dest)

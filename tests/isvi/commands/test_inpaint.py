@@ -2,6 +2,7 @@
 30000/1001 fps, with an AAC track), and every bad input the CLI promises to reject cleanly."""
 
 import hashlib
+import os
 import subprocess
 import sys
 from fractions import Fraction
@@ -271,3 +272,25 @@ def test_sigterm_ends_cleanly_without_temporary_files(tmp_path):
         assert proc.returncode == 143, err
         assert "Traceback" not in err and "terminated" in err
         assert list(out_dir.iterdir()) == []
+
+
+def test_a_later_run_removes_what_a_killed_run_left(tmp_path):
+    """SIGKILL leaves the temporary output (nothing can run then); the next run writing the same
+    output removes it, and leaves a live run's temporary alone."""
+    import signal
+    import time
+
+    out = tmp_path / "o.mkv"
+    proc = subprocess.Popen([sys.executable, "-m", "isvi", "inpaint", str(CLIP), "--box", BOX, "-o", str(out),
+                             "--codec", "ffv1", "--window", "6", "--overlap", "2"], stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while not any(".part" in p.name for p in tmp_path.iterdir()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(30)
+    left = [p for p in tmp_path.iterdir() if ".part" in p.name]
+    assert left, "the killed run left nothing to clean"
+    live = tmp_path / f".o.mkv.{os.getpid()}-keep.part.mkv"  # a run still going: this test's process
+    live.write_bytes(b"in progress")
+    assert main(["inpaint", str(CLIP), "--box", BOX, "-o", str(out), "--codec", "ffv1", "-q"]) == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([live.name, "o.mkv"])
