@@ -93,11 +93,12 @@ def remove_dead_siblings(dest: Path) -> list[Path]:
     """Remove the temporary siblings of ``dest`` (:func:`temp_sibling`) that a process no longer
     running on this machine left (a SIGKILL, a power cut): a run that ends any other way removes
     its own. Returns what was removed. Names without a process id are left alone."""
+    import glob
     import shutil
 
     removed = []
     prefix = f".{dest.name}."
-    for p in dest.parent.glob(f".{glob_escape(dest.name)}.*.part*"):
+    for p in dest.parent.glob(f".{glob.escape(dest.name)}.*.part*"):
         pid = p.name[len(prefix):].split("-", 1)[0]
         if not pid.isdigit() or _alive(int(pid)):
             continue
@@ -107,12 +108,6 @@ def remove_dead_siblings(dest: Path) -> list[Path]:
             p.unlink(missing_ok=True)
         removed.append(p)
     return removed
-
-
-def glob_escape(name: str) -> str:
-    import glob
-
-    return glob.escape(name)
 
 
 def _alive(pid: int) -> bool:

@@ -1,9 +1,10 @@
 """Reading and writing videos and frame folders.
 
-Decoding uses decord (the maintained ``decord2`` build, FFmpeg 8) because it reads any
-container FFmpeg reads and batches sequential frames quickly; PyAV probes the container
-for the exact rational frame rate and the audio/subtitle streams decord does not expose,
-and encodes (libx264, ffv1) and stream-copies audio and subtitles, which OpenCV cannot.
+PyAV probes the container (the exact rational frame rate, the audio/subtitle streams, the
+pixel format), decodes frames (``media.decode.FrameCursor``, which holds no more than it is
+asked for), encodes (libx264, ffv1) and stream-copies audio and subtitles, which OpenCV
+cannot. decord (the maintained ``decord2`` build) counts the frames; each frame's
+presentation time comes from the packets.
 
 Outputs are written under a temporary name beside the destination and renamed only when
 complete, so a failed or interrupted run never leaves a half-written file behind.
@@ -92,7 +93,6 @@ class VideoSource:
         self.path = Path(path)
         if not self.path.exists():
             raise InputError(self.path, "no such file or folder")
-        self._reader = None
         self._cursor: FrameCursor | None = None
         self._files: list[Path] = []
         if self.path.is_dir():
@@ -127,34 +127,38 @@ class VideoSource:
                 )
                 time_base = Fraction(vs.time_base) if vs.time_base else None
                 pix_fmt = vs.codec_context.pix_fmt if vs.codec_context else None
-                # packets only (no decoding): one presentation time per frame
+                # packets only (no decoding): one presentation time per frame. decord's own
+                # frame timestamps would save this pass but are not always set (seen: all
+                # AV_NOPTS_VALUE on a short MKV whose stream has no start time).
                 pts = sorted(pk.pts for pk in container.demux(vs) if pk.pts is not None and pk.size)
         except InputError:
             raise
         except (av.error.FFmpegError, UnicodeDecodeError, ValueError) as exc:
             raise InputError(self.path, f"is not a readable video ({_reason(exc)})") from None
+        # decord counts the frames (its frames are read by FrameCursor, media.decode, not by decord)
         try:
-            self._reader = decord.VideoReader(str(self.path), ctx=decord.cpu(0), num_threads=0)
+            reader = decord.VideoReader(str(self.path), ctx=decord.cpu(0), num_threads=0)
+            n = len(reader)
+            if rate is None:
+                rate = Fraction(reader.get_avg_fps()).limit_denominator(1001)
+            del reader
         except Exception as exc:  # decord raises its own DECORDError and RuntimeError
             raise InputError(self.path, f"is not a readable video ({_reason(exc)})") from None
-        n = len(self._reader)  # decord's frame count; its frames are read by FrameCursor (media.decode)
         if n == 0:
             raise InputError(self.path, "has zero video frames")
-        if rate is None:
-            rate = Fraction(self._reader.get_avg_fps()).limit_denominator(1001)
-        self._reader = None
         if len(pts) != n or time_base is None or len(set(pts)) != n:
             if pts:
                 log.warning("%s: %d frames but %d packet times; the output gets a constant %s fps", self.path, n,
                             len(pts), rate)
             pts, time_base = None, None
-        self._cursor = FrameCursor(self.path, n, None if pts is None else tuple(pts))
+        pts = None if pts is None else tuple(pts)
+        self._cursor = FrameCursor(self.path, n, pts)
         try:
             h, w = self._cursor.read(0, 1).shape[1:3]
         except Exception as exc:
             raise InputError(self.path, f"is not a readable video ({_reason(exc)})") from None
-        return VideoInfo(self.path, n, w, h, Fraction(rate), extra_streams=extra,
-                         pts=None if pts is None else tuple(pts), time_base=time_base, pix_fmt=pix_fmt)
+        return VideoInfo(self.path, n, w, h, Fraction(rate), extra_streams=extra, pts=pts, time_base=time_base,
+                         pix_fmt=pix_fmt)
 
     # -- reading -----------------------------------------------------------------
     def read(self, start: int, stop: int) -> np.ndarray:
@@ -177,7 +181,6 @@ class VideoSource:
             raise InputError(self.path, f"decoding frames {start}-{stop - 1} failed ({_reason(exc)})") from None
 
     def close(self) -> None:
-        self._reader = None
         if self._cursor is not None:
             self._cursor.close()
 

@@ -151,15 +151,19 @@ class ZarrCache:
         return f"{self.root}/{key.relpath}{MARKER_SUFFIX}"
 
     # -- markers ----------------------------------------------------------------
-    def is_complete(self, key: StageKey) -> bool:
-        """True when the marker exists and records this key's fingerprint."""
+    def complete_marker(self, key: StageKey) -> dict[str, Any] | None:
+        """The marker when it exists and records this key's fingerprint, else None."""
         try:
             info = json.loads(self.fs.cat_file(self.marker_path(key)))
         except FileNotFoundError:
-            return False
+            return None
         except (OSError, ValueError):
-            return False  # unreadable marker: recompute rather than trust it
-        return info.get("fp") == key.fp
+            return None  # unreadable marker: recompute rather than trust it
+        return info if info.get("fp") == key.fp else None
+
+    def is_complete(self, key: StageKey) -> bool:
+        """True when the marker exists and records this key's fingerprint."""
+        return self.complete_marker(key) is not None
 
     def marker(self, key: StageKey) -> dict[str, Any]:
         return json.loads(self.fs.cat_file(self.marker_path(key)))
@@ -221,11 +225,11 @@ class ZarrCache:
             self.write_frames(group, name, 0, value)
         self.mark_complete(key, shapes={k: list(v.shape) for k, v in arrays.items()}, **marker_info)
 
-    def open(self, key: StageKey):
-        """The stage output's group, as its marker names it."""
+    def open(self, key: StageKey, marker: dict[str, Any] | None = None):
+        """The stage output's group, as its marker (read here unless given) names it."""
         import zarr
 
-        writer = self.marker(key).get("writer") if self.is_complete(key) else None
+        writer = (marker or self.complete_marker(key) or {}).get("writer")
         return zarr.open_group(store=self._store(key, read_only=True, writer=writer), mode="r", zarr_format=3)
 
     def read(self, key: StageKey, names: Iterable[str] | None = None,
@@ -233,9 +237,10 @@ class ZarrCache:
         """Arrays (optionally a frame range) and attrs of a complete stage output."""
         from isvi_models.errors import StageError
 
-        if not self.is_complete(key):
+        marker = self.complete_marker(key)
+        if marker is None:
             raise StageError(f"{self.url}/{key.relpath}: stage output is not complete")
-        group = self.open(key)
+        group = self.open(key, marker)
         names = list(names) if names is not None else [n for n, _ in group.arrays()]
         return {n: group[n][frames] for n in names}, dict(group.attrs)
 

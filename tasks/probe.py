@@ -37,8 +37,8 @@ def probe_video(item: VideoItem, output: str, cfg: InpaintConfig, cache: ZarrCac
                                  auto_frames=cfg.auto_mask_frames)
         coverage = masks.fillable_coverage()
         key = probe_key(vid, detect, threshold, min_shot_frames)
-        if cache.is_complete(key):
-            shots = [tuple(s) for s in cache.marker(key)["shots"]]
+        if (marker := cache.complete_marker(key)) is not None:
+            shots = [tuple(s) for s in marker["shots"]]
         else:
             shots = detect_shots(src, threshold, min_shot_frames) if detect else [(0, info.frames)]
             cache.mark_complete(key, shots=shots, source=item.source)

@@ -60,9 +60,10 @@ class StageRef:
 def cached(cache: ZarrCache, key: StageKey, video: str) -> StageRef | None:
     """The ref of a stage whose completion marker exists, else None: the one place that decides
     "already done" (the flow uses it to skip submitting, a task to skip computing)."""
-    if not cache.is_complete(key):
+    marker = cache.complete_marker(key)
+    if marker is None:
         return None
-    return StageRef(key, video, computed=False, seconds=0.0, passthrough=bool(cache.marker(key).get("passthrough")))
+    return StageRef(key, video, computed=False, seconds=0.0, passthrough=bool(marker.get("passthrough")))
 
 
 def run_stage(cache: ZarrCache, key: StageKey, video: str, compute: Callable[[], dict | None]) -> StageRef:
