@@ -26,6 +26,7 @@ from isvi_models.ops.flow_completion import LaplaceCompleter
 from isvi_models.ops.masks import dilate_holes
 from isvi_models.ops.reconstruct import fill_holes
 from isvi_models.ops.static_fill import static_fill
+from isvi_models.ops.still import snap_still
 from isvi_models.region import WorkingSet, crop_to_working, paste_back, working_region
 
 StageNote = Callable[[str], None]
@@ -47,6 +48,7 @@ class MethodSettings:
     max_key_frames: int = 8
     max_trace_px: float = math.inf
     zero_motion: bool = False  # copy hole pixels from frames where the scene around them held still
+    still_snap_px: float = 2.0  # on still pairs, completed flow under this is set to zero (0: off)
     estimator: FlowEstimator = field(default_factory=DISFlowEstimator)
     completer: FlowCompleter = field(default_factory=LaplaceCompleter)
     refiner: GradientRefiner | None = None
@@ -95,7 +97,12 @@ def complete_flows(flow_fwd: np.ndarray, flow_bwd: np.ndarray, holes: np.ndarray
 def complete_flow(flow_fwd: np.ndarray, flow_bwd: np.ndarray, holes: np.ndarray,
                   s: MethodSettings) -> tuple[np.ndarray, np.ndarray]:
     """The settings' completer (Laplace or IGFC) on both directions, in the hole grown by ``flow_dilate_px``."""
-    return complete_flows(flow_fwd, flow_bwd, holes, s.completer, s.flow_dilate_px)
+    fwd, bwd = complete_flows(flow_fwd, flow_bwd, holes, s.completer, s.flow_dilate_px)
+    if s.still_snap_px > 0 and fwd.shape[0]:
+        flow_holes = dilate_holes(holes, s.flow_dilate_px)
+        fwd = snap_still(fwd, flow_holes[:-1], snap_px=s.still_snap_px)
+        bwd = snap_still(bwd, flow_holes[1:], snap_px=s.still_snap_px)
+    return fwd, bwd
 
 
 def fill(frames: np.ndarray, holes: np.ndarray, flow_fwd: np.ndarray, flow_bwd: np.ndarray, s: MethodSettings,

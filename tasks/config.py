@@ -53,6 +53,8 @@ class InpaintConfig(BaseModel):
     alpha: float = Field(0.5, gt=0, le=100, description="temperature of the exp(-error/alpha) fusion weights")
     zero_motion: bool = Field(False, description="copy hole pixels from the nearest frame that shows them where "
                                                  "the scene around the hole held still (fixed cameras)")
+    still_snap_px: float = Field(2.0, ge=0, le=10, description="where the background holds still, completed "
+                                 "flow in the hole under this many px is set to zero (0: off)")
     spatial_fill: Literal["telea", "ns", "biharmonic", "fsr"] = "fsr"
     flow_completion: Literal["laplace", "igfc"] = "laplace"
     style_fusion: Literal["none", "asfn"] = "none"
@@ -116,7 +118,7 @@ def method_settings(cfg: InpaintConfig) -> "MethodSettings":
     settings = MethodSettings(max_side=cfg.max_side, roi=cfg.roi, roi_margin_px=cfg.roi_margin_px,
                               flow_dilate_px=cfg.flow_dilate_px, consistency_px=cfg.consistency_px,
                               max_trace_px=cfg.max_trace_px or math.inf, alpha=cfg.alpha, spatial_fill=cfg.spatial_fill,
-                              zero_motion=cfg.zero_motion,
+                              zero_motion=cfg.zero_motion, still_snap_px=cfg.still_snap_px,
                               estimator=DISFlowEstimator(cfg.flow_preset))
     if cfg.flow_completion == "igfc" or cfg.style_fusion == "asfn":
         from isvi_models import learned

@@ -34,7 +34,7 @@ VERSIONS = {"probe": 1, "automask": 5, "presence": 1, "decode": 1, "flow": 1, "c
 STAGE_FIELDS = {
     "decode": ("dilate_px",),
     "flow": ("flow_preset", "max_side", "roi", "roi_margin_px"),
-    "complete": ("flow_dilate_px", "flow_completion", "models"),
+    "complete": ("flow_dilate_px", "flow_completion", "models", "still_snap_px"),
     "fill": ("consistency_px", "max_trace_px", "alpha", "spatial_fill", "style_fusion", "models", "zero_motion"),
     "composite": (),
     "encode": ("codec", "crf", "preset"),

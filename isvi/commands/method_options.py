@@ -50,6 +50,7 @@ METHOD = (
     ("--zero-motion", "zero_motion", dict(action="store_const", const=True),
      "experimental: first copy hole pixels from the nearest frame that shows them where the ring around "
      "the hole and the flow say the scene held still (fixed cameras; see benchmarks/devset.md)"),
+    ("--still-snap", "still_snap_px", dict(type=float, metavar="PX"), None),
     ("--spatial-fill", "spatial_fill", dict(choices=_choices("spatial_fill")),
      "fill for pixels no frame shows (fsr: OpenCV frequency-selective reconstruction)"),
     ("--flow-completion", "flow_completion", dict(choices=_choices("flow_completion")),
