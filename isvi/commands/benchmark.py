@@ -18,7 +18,8 @@ def register(subparsers) -> None:
     p.add_argument("clips_dir", metavar="CLIPS_DIR", help="folder of clips, laid out like shared/devset")
     p.add_argument("-o", "--out", required=True, metavar="REPORT_DIR", help="folder for the report")
     p.add_argument("--methods", default="isvi,telea,ns,temporal_nearest",
-                   help="comma-separated: isvi, telea, ns, temporal_nearest, blank (default: the first four)")
+                   help="comma-separated: isvi, telea, ns, temporal_nearest, removelogo (FFmpeg's filter, one mask for "
+                        "the clip: for static logos), blank (default: the first four)")
     p.add_argument("--clips", help="comma-separated clip names (default: all)")
     p.add_argument("--max-frames", type=int, help="use only the first N frames of each clip")
     p.add_argument("--mask-generator", metavar="SPEC",

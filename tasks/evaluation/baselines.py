@@ -8,6 +8,11 @@ changes hole pixels only.
 * ``temporal_nearest`` — each hole pixel takes its colour from the nearest frame (in time;
   ties go to the earlier frame) where that same pixel is visible. Exact for a static camera
   and background; smears under camera motion. Pixels hidden in every frame fall back to Telea.
+* ``removelogo`` — FFmpeg's ``removelogo`` filter (the libavfilter that PyAV bundles), the
+  tool users reach for with a static logo: one mask for the whole clip (the union of the
+  holes, so it is meant for static masks), filled per frame from the mask's surroundings by
+  blurring inwards. The filter works in YUV 4:2:0 (as on a typical video), so the frames pass
+  through it and back (a flat colour comes back within 8 levels); only hole pixels are taken.
 * ``blank`` — the hole left black: the floor every method should beat (not run by default).
 * ``isvi`` — the project's pipeline, ``tasks.inpaint_video.inpaint_arrays`` (imported on first use).
 """
@@ -92,6 +97,39 @@ def temporal_nearest(frames: np.ndarray, holes: np.ndarray) -> np.ndarray:
     return out
 
 
+def removelogo(frames: np.ndarray, holes: np.ndarray) -> np.ndarray:
+    import os
+    import tempfile
+    from fractions import Fraction
+
+    import av
+    import cv2
+
+    _check(frames, holes)
+    logo = holes.any(axis=0)
+    out = frames.copy()
+    if not logo.any():
+        return out
+    with tempfile.TemporaryDirectory() as tmp:
+        mask_png = os.path.join(tmp, "logo.png")  # the filter reads its mask from an image file
+        cv2.imwrite(mask_png, logo.astype(np.uint8) * 255)
+        graph = av.filter.Graph()
+        src = graph.add_buffer(width=logo.shape[1], height=logo.shape[0], format="yuv444p",
+                               time_base=Fraction(1, 25))
+        remove = graph.add("removelogo", f"filename={mask_png}")
+        sink = graph.add("buffersink")
+        src.link_to(remove)
+        remove.link_to(sink)
+        graph.configure()
+        for t, frame in enumerate(frames):
+            vf = av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format="rgb24").reformat(format="yuv444p")
+            vf.pts, vf.time_base = t, Fraction(1, 25)
+            graph.push(vf)
+            filled = graph.pull().to_ndarray(format="rgb24")
+            out[t][holes[t]] = filled[holes[t]]
+    return out
+
+
 def blank(frames: np.ndarray, holes: np.ndarray) -> np.ndarray:
     _check(frames, holes)
     out = frames.copy()
@@ -111,6 +149,7 @@ BASELINES: dict[str, Method] = {
     "telea": telea,
     "ns": navier_stokes,
     "temporal_nearest": temporal_nearest,
+    "removelogo": removelogo,
     "blank": blank,
 }
 METHODS = (*BASELINES, "isvi")

@@ -12,7 +12,7 @@ from tasks.evaluation.metrics import masked_psnr
 from .helpers import box_holes, texture
 
 
-@pytest.mark.parametrize("name", ["telea", "ns", "temporal_nearest", "blank"])
+@pytest.mark.parametrize("name", ["telea", "ns", "temporal_nearest", "removelogo", "blank"])
 def test_known_pixels_untouched(name):
     frames = np.stack([texture(40, 50, s) for s in range(3)])
     holes = box_holes(3, 40, 50, 10, 25, 12, 30)
@@ -27,7 +27,7 @@ def test_spatial_fill_of_a_flat_region_is_exact():
     inp = frames.copy()
     inp[holes] = 0
     # Navier-Stokes is exact here; Telea's weighted extrapolation is off by up to 2 levels
-    for name, tol in (("telea", 2), ("ns", 0)):
+    for name, tol in (("telea", 2), ("ns", 0), ("removelogo", 8)):  # removelogo: through 8-bit YUV 4:2:0 and back
         out = B.get_method(name)(inp, holes)
         assert np.abs(out.astype(int) - frames).max() <= tol, name
 
@@ -38,6 +38,15 @@ def test_spatial_fill_beats_blank():
     inp = gt.copy()
     inp[holes] = 0
     assert masked_psnr(B.telea(inp, holes)[0], gt[0], holes[0]) > masked_psnr(B.blank(inp, holes)[0], gt[0], holes[0]) + 10
+
+
+def test_removelogo_fills_a_static_logo_from_its_surroundings():
+    gt = np.stack([texture(60, 60, 9, sigma=6)] * 3)
+    holes = box_holes(3, 60, 60, 25, 35, 25, 35)
+    inp = gt.copy()
+    inp[holes] = 255  # a white logo
+    out = B.removelogo(inp, holes)
+    assert masked_psnr(out[0], gt[0], holes[0]) > masked_psnr(B.blank(inp, holes)[0], gt[0], holes[0]) + 10
 
 
 def test_nearest_visible_index():
