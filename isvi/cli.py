@@ -26,6 +26,7 @@ COMMANDS = (
     "isvi.commands.evaluate",
     "isvi.commands.benchmark",
     "isvi.commands.detect_watermark",
+    "isvi.commands.detect_text",
     "isvi.commands.batch",
     "isvi.commands.cache",
     "isvi.commands.train",

@@ -156,14 +156,15 @@ class MaskSource:
     """Per-frame boolean holes at the video's size: ``read(start, stop) -> (n, H, W)``.
 
     ``static`` is one hole for every frame, or for the frames ``frames_on`` (bool per frame)
-    marks: a detected logo in the frames that show it. Boxes apply to every frame.
+    marks: a detected logo in the frames that show it. ``reader(start, stop) -> (n, H, W)``
+    gives per-frame holes computed elsewhere (detected text). Boxes apply to every frame.
     """
 
     def __init__(self, info: VideoInfo, *, static: np.ndarray | None = None, files: list[Path] | None = None,
                  video: VideoSource | None = None, boxes: np.ndarray | None = None, path: Path | None = None,
-                 frames_on: np.ndarray | None = None):
+                 frames_on: np.ndarray | None = None, reader: Callable[[int, int], np.ndarray] | None = None):
         self.info, self.path = info, path
-        self._static, self._files, self._video = static, files, video
+        self._static, self._files, self._video, self._reader = static, files, video, reader
         self._boxes = boxes if boxes is not None else np.zeros((info.height, info.width), bool)
         if frames_on is not None and len(frames_on) != info.frames:
             raise ValueError(f"frames_on has {len(frames_on)} entries for {info.frames} frames")
@@ -180,6 +181,8 @@ class MaskSource:
             holes = np.stack([self._load(p) for p in self._files[start:start + n]]) if n else np.zeros((0, *shape), bool)
         elif self._video is not None:
             holes = _as_hole(self._video.read(start, start + n))
+        elif self._reader is not None:
+            holes = np.asarray(self._reader(start, start + n), bool)
         else:
             holes = np.zeros((n, *shape), bool)
         return holes | self._boxes
@@ -204,7 +207,7 @@ class MaskSource:
     def coverage(self, chunk: int = 64) -> np.ndarray:
         """Fraction of hole pixels per frame. A static hole (a logo, boxes) has it in closed
         form, also when only some frames have it; files and mask videos are read once."""
-        if self._files is None and self._video is None:
+        if self._files is None and self._video is None and self._reader is None:
             hole = self._boxes if self._static is None else self._static | self._boxes
             out = np.full(self.info.frames, float(hole.mean()))
             if self._frames_on is not None:
@@ -280,13 +283,22 @@ def open_mask(spec: str | os.PathLike | None, boxes: list[Box], info: VideoInfo)
 
 def open_holes(mask: str | os.PathLike | None, boxes: tuple[str, ...] | list[str], info: VideoInfo, *,
                auto: Callable[[], tuple[np.ndarray, np.ndarray | None]] | None = None,
-               label: str = "--mask auto") -> MaskSource:
+               label: str = "--mask auto",
+               text: Callable[[], Callable[[int, int], np.ndarray]] | None = None) -> MaskSource:
     """A job's mask for one video: ``mask`` (image, folder, mask video, None) plus the ``boxes``
     specs, or for ``mask == "auto"`` the static hole and the frames it holds in (bool per frame,
     None = all) that ``auto()`` returns: a detection made now (``isvi inpaint``) or read from the
-    cache (the batch). Box specs are parsed first, so a bad box fails before any detection."""
+    cache (the batch). For ``mask == "text"``, ``text()`` returns a reader of per-frame holes
+    (``(start, stop) -> (n, H, W)``: :class:`media.text.TextMasks`' ``read``). Box specs are
+    parsed first, so a bad box fails before any detection."""
     parsed = [parse_box(b) for b in boxes]
     if mask == "auto":
         hole, frames_on = auto()
         return static_mask(hole, parsed, info, label, frames_on=frames_on)
+    if mask == "text":
+        if text is None:
+            raise ConfigError("mask: 'text' is not available here")
+        reader = text()
+        box_mask = boxes_mask(parsed, info.width, info.height) if parsed else None
+        return MaskSource(info, reader=reader, boxes=box_mask, path=Path(label.replace("auto", "text")))
     return open_mask(mask, parsed, info)

@@ -31,7 +31,7 @@ class InpaintConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     # masks
-    mask: str | None = Field(None, description="mask image, folder of masks, mask video, or 'auto'")
+    mask: str | None = Field(None, description="mask image, folder of masks, mask video, 'auto' or 'text'")
     box: tuple[str, ...] = Field((), description="X,Y,W,H rectangles (pixels, or fractions with a '.')")
     dilate_px: int = Field(1, ge=0, le=64, description="grow the hole by this many pixels (full resolution): 1 "
                            "covers the soft edge a mask drawn tight to a logo leaves; 0 for masks with a margin")

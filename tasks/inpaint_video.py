@@ -150,7 +150,8 @@ def inpaint_video(input_path: str | os.PathLike, output: str | os.PathLike, cfg:
 
 def open_video_holes(cfg: InpaintConfig, src: VideoSource) -> MaskSource:
     """The job's mask for the open video; ``--mask auto`` detects the overlay now and, with
-    ``auto_mask_frames="showing"``, keeps the hole only in the frames that show it."""
+    ``auto_mask_frames="showing"``, keeps the hole only in the frames that show it;
+    ``--mask text`` detects the text of every frame now (:func:`media.text.detect_text`)."""
 
     def detect() -> tuple[np.ndarray, np.ndarray | None]:
         from media.watermark import detect_auto_overlay, frames_showing_overlay, video_overlay_strengths
@@ -160,4 +161,10 @@ def open_video_holes(cfg: InpaintConfig, src: VideoSource) -> MaskSource:
             return est.mask, frames_showing_overlay(video_overlay_strengths(src, est.template))
         return est.mask, None
 
-    return open_holes(cfg.mask, cfg.box, src.info, auto=detect)
+    def text():
+        from media.text import detect_text
+
+        masks = detect_text(src)
+        return masks.read
+
+    return open_holes(cfg.mask, cfg.box, src.info, auto=detect, text=text)

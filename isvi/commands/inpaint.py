@@ -33,7 +33,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     g = p.add_argument_group("mask")
     g.add_argument("--mask", help="mask image (static logo; scaled to the video if only its size differs, "
                                   "not its aspect ratio), folder of per-frame masks, mask video, "
-                                  "or 'auto' (detect a static overlay); non-zero = remove; in an image with "
+                                  "'auto' (detect a static overlay), or 'text' (detect burnt-in text, "
+                                  "subtitles, text watermarks, frame by frame; see `isvi detect-text` for "
+                                  "its options); non-zero = remove; in an image with "
                                   "transparency, the alpha channel decides (opaque = remove)")
     g.add_argument("--box", action="append", metavar="X,Y,W,H",
                    help="rectangle to remove, in pixels or as fractions (repeatable; adds to --mask)")
@@ -55,7 +57,9 @@ def run(args: argparse.Namespace) -> int:
         overrides["box"] = tuple(overrides["box"])
     cfg = InpaintConfig.resolve(args.config, **overrides)
     report = inpaint_video(args.input, args.output, cfg, progress=sys.stderr.isatty())
-    if not cfg.quiet:
+    if cfg.mask == "text" and report.passthrough:
+        print(f"{args.input}: no text found; copied through to {args.output}", file=sys.stderr)
+    elif not cfg.quiet:
         what = "copied (empty mask)" if report.passthrough else "inpainted"
         if not report.passthrough and report.frames_with_hole < report.frames:
             what = f"({report.frames_with_hole} with a hole) inpainted"

@@ -51,7 +51,7 @@ def parse_region(spec: str | None) -> Box | None:
 class TextParams:
     """What :func:`detect_text` does; the defaults are tuned in ``benchmarks/text.md``."""
 
-    long_side: int = 640        # analysis size of the search region's long side
+    long_side: int = 960        # analysis size of the search region's long side
     db: DBParams = DBParams()
     gap: int = 2                # frames a detection may miss and still hold
     min_frames: int = 2         # text seen for fewer frames is dropped

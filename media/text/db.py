@@ -10,8 +10,11 @@ DBNet predicts a *shrunk* kernel of every text region (each polygon shrunk by
 
 1. thresholds the probability at ``threshold`` and takes 8-connected components;
 2. drops a component whose mean probability is below ``box_threshold`` (a weak blob is not
-   text), or whose size after step 3 is under ``min_height`` px of the *full-resolution*
-   frame (``scale`` = analysis px per full-resolution px) on its shorter side;
+   text), whose size after step 3 is under ``min_height`` px of the *full-resolution* frame
+   (``scale`` = analysis px per full-resolution px) on its shorter side, or whose bounding
+   box is less than ``min_aspect`` times as wide as it is tall: lines of horizontal text are
+   wide, while the blobs the network also fires on (a grid of lit windows, a pair of eyes)
+   are about square or tall (vertical text is out of reach with the default);
 3. grows each kept component by its own unclip distance ``D' = A * unclip_ratio / L``
    (A, L of its bounding box), as DB's unclip does with a polygon offset: every pixel
    within ``D'`` of the component joins it.
@@ -33,6 +36,7 @@ class DBParams:
     box_threshold: float = 0.6
     unclip_ratio: float = 1.6
     min_height: float = 6.0  # full-resolution px
+    min_aspect: float = 1.5  # width / height of a component's box
 
 
 def text_mask(prob: np.ndarray, params: DBParams = DBParams(), scale: float = 1.0) -> np.ndarray:
@@ -48,7 +52,8 @@ def text_mask(prob: np.ndarray, params: DBParams = DBParams(), scale: float = 1.
     bw, bh = stats[:, cv2.CC_STAT_WIDTH].astype(np.float64), stats[:, cv2.CC_STAT_HEIGHT].astype(np.float64)
     unclip = bw * bh * params.unclip_ratio / (2.0 * (bw + bh))
     grown_short = np.minimum(bw, bh) + 2.0 * unclip
-    keep = (sums / np.maximum(area, 1.0) >= params.box_threshold) & (grown_short >= params.min_height * scale)
+    keep = ((sums / np.maximum(area, 1.0) >= params.box_threshold) & (grown_short >= params.min_height * scale)
+            & (bw >= params.min_aspect * bh))
     keep[0] = False
     if not keep.any():
         return np.zeros(prob.shape, bool)
