@@ -1,0 +1,95 @@
+"""``isvi detect-text`` (mask PNGs, preview, messages, exit codes) and ``isvi inpaint --mask text``."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from isvi.cli import main
+from media.video import read_video
+from tasks.evaluation.metrics import masked_psnr
+from tests.batch_clips import write_clip
+from tests.media.text.clips import background, burn_text
+
+
+@pytest.fixture(scope="module")
+def clips(tmp_path_factory):
+    d = tmp_path_factory.mktemp("dt")
+    clean = background(12)
+    frames, truth = burn_text(clean, {0: "Hello there, friend", 6: "Second line here"})
+    write_clip(d / "subs.mkv", frames)
+    plain = np.full((6, 120, 200, 3), 90, np.uint8)
+    plain[..., 1] = np.linspace(40, 200, 200, dtype=np.uint8)[None, None, :]
+    write_clip(d / "plain.mkv", plain)
+    return d, clean, truth
+
+
+def test_writes_one_mask_png_per_frame_and_a_preview(clips, capsys):
+    d, _, truth = clips
+    out, preview = d / "masks", d / "sheet.png"
+    assert main(["detect-text", str(d / "subs.mkv"), "-o", str(out), "--preview", str(preview),
+                 "--analysis-size", "640", "--dilate", "2"]) == 0
+    text = capsys.readouterr().out
+    assert "text in 12 of 12 frames" in text and "wrote 12 masks" in text and "wrote preview" in text
+    files = sorted(out.iterdir())
+    assert [f.name for f in files] == [f"{k:05d}.png" for k in range(12)]
+    masks = np.stack([cv2.imread(str(f), cv2.IMREAD_UNCHANGED) for f in files])
+    assert masks.dtype == np.uint8 and set(np.unique(masks)) <= {0, 255}
+    assert ((masks > 0) & truth).sum() / truth.sum() > 0.97
+    sheet = cv2.imread(str(preview))
+    assert sheet is not None and sheet.shape[1] >= 480
+    assert not any(p.name.startswith(".") for p in d.iterdir())   # no temporary folder left
+
+
+def test_region_bottom_and_existing_output(clips, capsys):
+    d, _, truth = clips
+    out = d / "bottom"
+    assert main(["detect-text", str(d / "subs.mkv"), "-o", str(out), "--region", "bottom",
+                 "--analysis-size", "640"]) == 0
+    masks = np.stack([cv2.imread(str(out / f"{k:05d}.png"), 0) > 0 for k in range(12)])
+    assert not masks[:, :110].any() and (masks & truth).sum() / truth.sum() > 0.95
+    assert main(["detect-text", str(d / "subs.mkv"), "-o", str(out)]) == 2
+    assert "already exists" in capsys.readouterr().err
+
+
+def test_no_text_writes_empty_masks_and_says_so(clips, capsys):
+    d, _, _ = clips
+    out = d / "none"
+    assert main(["detect-text", str(d / "plain.mkv"), "-o", str(out), "--analysis-size", "640"]) == 0
+    assert "no text found in 6 frames" in capsys.readouterr().out
+    assert len(list(out.iterdir())) == 6
+    assert all(not cv2.imread(str(p), 0).any() for p in out.iterdir())
+
+
+@pytest.mark.parametrize("argv, needle", [
+    (["missing.mp4"], "missing.mp4: no such file"),
+    (["subs.mkv", "--region", "middle"], "region"),
+    (["subs.mkv", "--dilate", "-1"], "--dilate"),
+])
+def test_bad_input_is_one_line_and_exit_2(clips, capsys, argv, needle):
+    d, _, _ = clips
+    argv = [str(d / argv[0]), *argv[1:]]
+    assert main(["detect-text", *argv, "-o", str(d / "bad")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("isvi: error:") and needle in err and "\n" not in err
+    assert not (d / "bad").exists()
+
+
+def test_inpaint_mask_text_removes_the_subtitles(clips, capsys):
+    d, clean, truth = clips
+    out = d / "clean.mkv"
+    assert main(["inpaint", str(d / "subs.mkv"), "--mask", "text", "-o", str(out), "--codec", "ffv1", "-q"]) == 0
+    result, _ = read_video(out)
+    burnt, _ = read_video(d / "subs.mkv")
+    before = np.mean([masked_psnr(b, c, t) for b, c, t in zip(burnt, clean, truth)])
+    after = np.mean([masked_psnr(r, c, t) for r, c, t in zip(result, clean, truth)])
+    assert after > before + 8, (before, after)
+
+
+def test_inpaint_mask_text_copies_a_video_without_text(clips, capsys):
+    d, _, _ = clips
+    out = d / "plain_out.mkv"
+    assert main(["inpaint", str(d / "plain.mkv"), "--mask", "text", "-o", str(out), "--codec", "ffv1"]) == 0
+    assert "no text found; copied through" in capsys.readouterr().err
+    np.testing.assert_array_equal(read_video(out)[0], read_video(d / "plain.mkv")[0])
