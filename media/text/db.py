@@ -29,12 +29,12 @@ import numpy as np
 
 @dataclass(frozen=True)
 class DBParams:
-    """Thresholds of :func:`text_mask` (PaddleOCR's defaults, except ``box_threshold``; tuned in
-    ``benchmarks/text.md``)."""
+    """Thresholds of :func:`text_mask` (PaddleOCR's defaults, except ``box_threshold`` and
+    ``unclip_ratio``: tuned on all cases of ``benchmarks/text.md`` together)."""
 
     threshold: float = 0.3
     box_threshold: float = 0.6
-    unclip_ratio: float = 1.6
+    unclip_ratio: float = 1.2
     min_height: float = 6.0  # full-resolution px
     min_aspect: float = 1.5  # width / height of a component's box
 

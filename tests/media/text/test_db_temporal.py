@@ -12,7 +12,7 @@ def test_kernel_is_grown_by_its_unclip_distance():
     prob = np.zeros((200, 300), np.float32)
     prob[40:46, 20:120] = 0.9        # a line kernel 100 x 6: unclip 600 * 1.6 / 212 = 4.5 px
     prob[100:140, 150:280] = 0.9     # a block 130 x 40: unclip 24.5 px
-    mask = text_mask(prob, DBParams(min_height=0))
+    mask = text_mask(prob, DBParams(min_height=0, unclip_ratio=1.6))
     assert mask[36, 70] and mask[49, 70] and not mask[34, 70] and not mask[51, 70]
     assert mask[76, 200] and mask[163, 200] and not mask[73, 200]
     assert not mask[0:30].any()
