@@ -61,6 +61,10 @@ def content_id(path: Path, mask: str | None, boxes: tuple[str, ...], mask_pool: 
     gains a video gets a new pooled estimate, so its videos' holes (and stages) are new too.
     """
     parts = [bytes_fingerprint(file_chunks(path))]
+    if mask == "text":
+        from isvi_models.errors import ConfigError
+
+        raise ConfigError("mask: 'text' is not supported by isvi batch yet (use isvi detect-text per video)")
     if mask is not None and mask != "auto":
         mp = Path(mask)
         if not mp.exists():

@@ -92,6 +92,11 @@ def resolve_job(args: argparse.Namespace):
             values[k] = getattr(args, k)
     if values.get("overwrite"):
         inpaint["overwrite"] = True
+    if inpaint.get("mask") == "text":
+        from isvi_models.errors import ConfigError
+
+        raise ConfigError("mask: 'text' is not supported by isvi batch yet; run `isvi detect-text` per video "
+                          "and give each video its mask folder in the manifest, or use `isvi inpaint --mask text`")
     return JobConfig(source=args.source, dest=args.dest, inpaint=inpaint, **values)
 
 
