@@ -93,3 +93,10 @@ def test_inpaint_mask_text_copies_a_video_without_text(clips, capsys):
     assert main(["inpaint", str(d / "plain.mkv"), "--mask", "text", "-o", str(out), "--codec", "ffv1"]) == 0
     assert "no text found; copied through" in capsys.readouterr().err
     np.testing.assert_array_equal(read_video(out)[0], read_video(d / "plain.mkv")[0])
+
+
+def test_batch_refuses_mask_text_in_one_line(tmp_path, capsys):
+    (tmp_path / "src").mkdir()
+    assert main(["batch", str(tmp_path / "src"), "-o", str(tmp_path / "dst"), "--mask", "text"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("isvi: error: mask: 'text' is not supported by isvi batch") and "\n" not in err
