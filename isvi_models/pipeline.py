@@ -84,22 +84,17 @@ def estimate_flow(frames: np.ndarray, holes: np.ndarray, s: MethodSettings) -> t
     return s.estimator(prefill_for_flow(frames, holes))
 
 
-def complete_flows(flow_fwd: np.ndarray, flow_bwd: np.ndarray, holes: np.ndarray, completer: FlowCompleter,
-                   flow_dilate_px: int) -> tuple[np.ndarray, np.ndarray]:
-    """Complete both flow directions inside the (further dilated) hole of each flow's source frame."""
-    flow_holes = dilate_holes(holes, flow_dilate_px)
-    both = getattr(completer, "complete_both", None)
-    if both is not None:  # a completer that can share work between the two directions
-        return both(flow_fwd, flow_bwd, flow_holes)
-    return completer(flow_fwd, flow_holes[:-1], "forward"), completer(flow_bwd, flow_holes[1:], "backward")
-
-
 def complete_flow(flow_fwd: np.ndarray, flow_bwd: np.ndarray, holes: np.ndarray,
                   s: MethodSettings) -> tuple[np.ndarray, np.ndarray]:
-    """The settings' completer (Laplace or IGFC) on both directions, in the hole grown by ``flow_dilate_px``."""
-    fwd, bwd = complete_flows(flow_fwd, flow_bwd, holes, s.completer, s.flow_dilate_px)
+    """The settings' completer (Laplace or IGFC) on both directions, each inside its source frame's hole
+    grown by ``flow_dilate_px``; then, with ``still_snap_px``, noise-level motion on still pairs set to zero."""
+    flow_holes = dilate_holes(holes, s.flow_dilate_px)
+    both = getattr(s.completer, "complete_both", None)
+    if both is not None:  # a completer that can share work between the two directions
+        fwd, bwd = both(flow_fwd, flow_bwd, flow_holes)
+    else:
+        fwd, bwd = s.completer(flow_fwd, flow_holes[:-1], "forward"), s.completer(flow_bwd, flow_holes[1:], "backward")
     if s.still_snap_px > 0 and fwd.shape[0]:
-        flow_holes = dilate_holes(holes, s.flow_dilate_px)
         fwd = snap_still(fwd, flow_holes[:-1], snap_px=s.still_snap_px)
         bwd = snap_still(bwd, flow_holes[1:], snap_px=s.still_snap_px)
     return fwd, bwd

@@ -283,7 +283,7 @@ def open_mask(spec: str | os.PathLike | None, boxes: list[Box], info: VideoInfo)
 
 def open_holes(mask: str | os.PathLike | None, boxes: tuple[str, ...] | list[str], info: VideoInfo, *,
                auto: Callable[[], tuple[np.ndarray, np.ndarray | None]] | None = None,
-               label: str = "--mask auto",
+               label: str | None = None,
                text: Callable[[], Callable[[int, int], np.ndarray]] | None = None) -> MaskSource:
     """A job's mask for one video: ``mask`` (image, folder, mask video, None) plus the ``boxes``
     specs, or for ``mask == "auto"`` the static hole and the frames it holds in (bool per frame,
@@ -292,6 +292,7 @@ def open_holes(mask: str | os.PathLike | None, boxes: tuple[str, ...] | list[str
     (``(start, stop) -> (n, H, W)``: :class:`media.text.TextMasks`' ``read``). Box specs are
     parsed first, so a bad box fails before any detection."""
     parsed = [parse_box(b) for b in boxes]
+    label = label or f"--mask {mask}"  # what a detected mask is called in messages
     if mask == "auto":
         hole, frames_on = auto()
         return static_mask(hole, parsed, info, label, frames_on=frames_on)
@@ -300,5 +301,5 @@ def open_holes(mask: str | os.PathLike | None, boxes: tuple[str, ...] | list[str
             raise ConfigError("mask: 'text' is not available here")
         reader = text()
         box_mask = boxes_mask(parsed, info.width, info.height) if parsed else None
-        return MaskSource(info, reader=reader, boxes=box_mask, path=Path(label.replace("auto", "text")))
+        return MaskSource(info, reader=reader, boxes=box_mask, path=Path(label))
     return open_mask(mask, parsed, info)

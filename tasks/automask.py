@@ -124,7 +124,7 @@ def open_video_holes(mask: str | None, boxes: tuple[str, ...], info, *, cache: Z
                      else _own_mask(cache, video_id, local))
         return hole, _frames_showing(cache, key, video_id, local) if auto_frames == "showing" else None
 
-    return open_holes(mask, boxes, info, auto=detected, label=f"{local} (--mask auto)")
+    return open_holes(mask, boxes, info, auto=detected, label=f"{local} (--mask {mask})")
 
 
 def mask_of(item: VideoItem, cfg: InpaintConfig) -> tuple[str | None, tuple[str, ...]]:
