@@ -83,6 +83,20 @@ def preview_frame(frames: int, clearest: int | None) -> int:
     return clearest if clearest is not None and 0 <= clearest < frames else frames // 2
 
 
+def tint_mask(frame: np.ndarray, mask: np.ndarray, outline_px: int = 1) -> np.ndarray:
+    """Copy of a uint8 RGB frame (H, W, 3) with ``mask`` (H, W) half red and outlined in red
+    (``outline_px`` wide), so that a thin mask still shows."""
+    import cv2
+
+    shown = frame.copy()
+    if mask.any():
+        red = np.array([255, 0, 0], np.float32)
+        shown[mask] = (0.5 * shown[mask] + 0.5 * red).astype(np.uint8)
+        contours, _ = cv2.findContours(mask.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
+        cv2.drawContours(shown, contours, -1, (255, 0, 0), outline_px)
+    return shown
+
+
 def mask_preview_png(frame: np.ndarray, mask: np.ndarray) -> bytes:
     """PNG of a uint8 RGB frame (H, W, 3) beside a copy with ``mask`` (H, W) tinted red and outlined.
 
@@ -92,12 +106,7 @@ def mask_preview_png(frame: np.ndarray, mask: np.ndarray) -> bytes:
     """
     import cv2
 
-    shown = frame.copy()
-    if mask.any():
-        red = np.array([255, 0, 0], np.float32)
-        shown[mask] = (0.5 * shown[mask] + 0.5 * red).astype(np.uint8)
-        contours, _ = cv2.findContours(mask.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
-        cv2.drawContours(shown, contours, -1, (255, 0, 0), 1)
+    shown = tint_mask(frame, mask)
     ok, png = cv2.imencode(".png", cv2.cvtColor(np.concatenate([frame, shown], axis=1), cv2.COLOR_RGB2BGR))
     if not ok:
         raise ValueError("cannot encode the mask preview as PNG")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from media.masks import tint_mask
+
 
 def pick_frames(has_text: np.ndarray, count: int = 6) -> list[int]:
     """Up to ``count`` frames spread over the video, from the frames with text when there are any."""
@@ -22,11 +24,7 @@ def contact_sheet(frames: np.ndarray, masks: np.ndarray, labels: list[str], colu
 
     tiles = []
     for frame, mask, label in zip(frames, masks, labels):
-        shown = frame.copy()
-        if mask.any():
-            shown[mask] = (0.5 * shown[mask] + np.array([127, 0, 0])).astype(np.uint8)
-            contours, _ = cv2.findContours(mask.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
-            cv2.drawContours(shown, contours, -1, (255, 0, 0), max(1, frame.shape[1] // 480))
+        shown = tint_mask(frame, mask, outline_px=max(1, frame.shape[1] // 480))
         h = max(1, round(frame.shape[0] * tile_width / frame.shape[1]))
         tile = cv2.resize(shown, (tile_width, h), interpolation=cv2.INTER_AREA)
         cv2.putText(tile, label, (6, 20), cv2.FONT_HERSHEY_SIMPLEX, 0.55, (0, 0, 0), 3, cv2.LINE_AA)
