@@ -14,9 +14,8 @@ Protocol:
 * The masked input is the ground truth with the hole set to black; every method gets the same
   input and the same hole: the clip's mask grown by ``dilate_px`` (default 0, the papers'
   protocol of using masks as they are). The pipeline is therefore run with its own
-  ``dilate_px=0``: its default 2-px growth is for compression halos around real logos, which
-  synthetic masks on decoded frames do not have; with ``dilate_px`` > 0 here all methods get
-  the same grown hole.
+  ``dilate_px=0`` (also its default): with ``dilate_px`` > 0 here all methods get the same
+  grown hole.
 * In-hole metrics use the clip's own mask; whole-frame metrics use every pixel; the outside
   check uses the complement of the hole the methods were given (any change there is a bug).
 * Each method runs in a fresh interpreter (``tasks.evaluation.runner``): seconds per frame of

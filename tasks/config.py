@@ -33,8 +33,9 @@ class InpaintConfig(BaseModel):
     # masks
     mask: str | None = Field(None, description="mask image, folder of masks, mask video, 'auto' or 'text'")
     box: tuple[str, ...] = Field((), description="X,Y,W,H rectangles (pixels, or fractions with a '.')")
-    dilate_px: int = Field(1, ge=0, le=64, description="grow the hole by this many pixels (full resolution): 1 "
-                           "covers the soft edge a mask drawn tight to a logo leaves; 0 for masks with a margin")
+    dilate_px: int = Field(0, ge=0, le=64, description="grow the hole by this many pixels (full resolution): 0 "
+                           "takes the mask as drawn (with a margin, as --mask auto/text make it); 1-2 for a mask "
+                           "drawn tight to a logo's edge, whose soft edge would leave a ghost")
     auto_mask_frames: Literal["showing", "all"] = Field(
         "showing", description="with --mask auto: inpaint only the frames that show the overlay, or all frames")
     # working region and size
