@@ -24,6 +24,7 @@ import numpy as np
 from isvi_models.atomic import remove_dead_siblings, rename_no_replace, temp_sibling
 from isvi_models.errors import ConfigError, InputError
 from media.decode import FrameCursor
+from media.native import NativeFrames
 
 log = logging.getLogger("isvi.video")
 
@@ -238,6 +239,7 @@ class FrameWriter:
         self.count = 0
         self.copy_from = copy_streams_from
         self.is_folder = self.dest.suffix == ""
+        self._native: NativeFrames | None = None
         if not self.dest.parent.exists():
             raise InputError(self.dest.parent, "output folder does not exist")
         for stale in remove_dead_siblings(self.dest):
@@ -268,7 +270,11 @@ class FrameWriter:
             stream.options = {"crf": str(crf), "preset": preset}
         elif codec == "ffv1":
             stream = self._container.add_stream("ffv1", rate=info.fps)
-            stream.pix_fmt = "bgr0"  # packed RGB: bit-exact round trip of the RGB frames
+            # the input's own YUV/grey format and depth, its samples kept outside the hole (media.native);
+            # else packed RGB: a bit-exact round trip of the RGB frames
+            self._native = NativeFrames.open_for(info, stream)
+            if self._native is None:
+                stream.pix_fmt = "bgr0"
         else:
             raise ConfigError(f"codec: must be 'h264' or 'ffv1', got {codec!r}")
         stream.width, stream.height = info.width, info.height
@@ -308,7 +314,8 @@ class FrameWriter:
             else:
                 import av
 
-                vf = av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format="rgb24")
+                vf = (self._native.frame(frame) if self._native is not None
+                      else av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format="rgb24"))
                 if self.info.pts is not None:
                     vf.pts, vf.time_base = self.info.pts[self.count], self.info.time_base
                 else:
@@ -342,6 +349,8 @@ class FrameWriter:
             if self._copier is not None:
                 self._copier.mux_until(float("inf"))
                 self._copier.close()
+            if self._native is not None:
+                self._native.close()
             self._container.close()
             self._container = None
         elif self.info.pts is not None:
@@ -354,6 +363,8 @@ class FrameWriter:
     def abort(self) -> None:
         if getattr(self, "_copier", None) is not None:
             self._copier.close()
+        if self._native is not None:
+            self._native.close()
         if self._container is not None:
             try:
                 self._container.close()
