@@ -78,6 +78,8 @@ class NativeFrames:
         self._index = 0
         self._misaligned = 0
         self._like = None  # the last input frame: its format and colour tags, for frames converted whole
+        self._peeked = self._decode()  # the first frame, read now for its chroma siting
+        self.chroma_location = chroma_location(self._peeked, stream) if self._peeked is not None else None
 
     @classmethod
     def open_for(cls, info, stream) -> "NativeFrames | None":
@@ -96,6 +98,9 @@ class NativeFrames:
         except (OSError, av.error.FFmpegError):  # not the file the frames come from: RGB, as before
             return None
         stream.pix_fmt = fmt
+        if native.chroma_location:  # where the chroma samples sit: decoders interpolate by it (10-bit, players)
+            stream.codec_context.options = {**stream.codec_context.options,
+                                            "chroma_sample_location": native.chroma_location}
         src = native._container.streams.video[0].codec_context
         cc = stream.codec_context
         for tag in ("color_range", "colorspace", "color_primaries", "color_trc"):
@@ -107,14 +112,19 @@ class NativeFrames:
             cc.color_range = _JPEG_RANGE
         return native
 
-    def _next_input(self):
-        """The input's next decoded frame in display order, or None past its end."""
+    def _decode(self):
         if self._frames is None:
             return None
         try:
-            frame = next(self._frames)
+            return next(self._frames)
         except StopIteration:
             self._frames = None
+            return None
+
+    def _next_input(self):
+        """The input's next decoded frame in display order, or None past its end."""
+        frame, self._peeked = (self._peeked, None) if self._peeked is not None else (self._decode(), None)
+        if frame is None:
             return None
         i, self._index = self._index, self._index + 1
         if self.pts is not None and i < len(self.pts) and frame.pts is not None and frame.pts != self.pts[i]:
@@ -175,4 +185,38 @@ class NativeFrames:
         if self._container is not None:
             self._container.close()
             self._container = None
-            self._frames = None
+            self._frames = self._peeked = self._like = None
+
+
+def chroma_location(frame, stream) -> str | None:
+    """Where a decoded frame's chroma samples sit (``left`` for H.264 4:2:0, ...), which PyAV does not
+    expose: read from FFmpeg's ``showinfo`` line for a 16x16 corner of the frame. None where the
+    chroma is not subsampled, unspecified, or the line cannot be read."""
+    import av
+    import av.filter
+    import av.logging
+
+    if len(frame.planes) < 3 or frame.planes[1].width == frame.width and frame.planes[1].height == frame.height:
+        return None
+    old = av.logging.get_level()
+    try:
+        graph = av.filter.Graph()
+        corner = f"{min(16, frame.width)}:{min(16, frame.height)}:0:0"  # showinfo checksums what it sees
+        chain = [graph.add_buffer(template=stream), graph.add("crop", corner), graph.add("showinfo"),
+                 graph.add("buffersink")]
+        for a, b in zip(chain, chain[1:]):
+            a.link_to(b)
+        graph.configure()
+        av.logging.set_level(av.logging.INFO)
+        with av.logging.Capture() as logs:
+            graph.push(frame)
+            graph.pull()
+    except (av.error.FFmpegError, ValueError, AttributeError, TypeError):
+        return None
+    finally:
+        av.logging.set_level(old)
+    for _, name, text in logs:
+        if name == "showinfo" and " cl:" in text:
+            loc = text.split(" cl:", 1)[1].split()[0]
+            return None if loc in ("unspecified", "unknown") else loc
+    return None

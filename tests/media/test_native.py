@@ -5,6 +5,7 @@ frame count and every frame's time are kept (media.native, through media.video.F
 from pathlib import Path
 
 import av
+import cv2
 import numpy as np
 import pytest
 
@@ -82,6 +83,10 @@ def check_native(src: Path, dest: Path, out: np.ndarray, hole: np.ndarray, expec
             np.testing.assert_array_equal(pb[~touched], pa[~touched])  # the input's own samples
             np.testing.assert_array_equal(pb[touched], pc[touched])  # the written RGB, converted
         assert not np.array_equal(plane_arrays(fb)[0], plane_arrays(fa)[0]) or not hole[k].any()
+        # decoded to RGB (the output keeps the input's chroma siting, which the decoder interpolates
+        # by): the input's pixels, but for chroma shared with the hole within a few pixels of it
+        near = cv2.dilate(hole[k].astype(np.uint8), np.ones((9, 9), np.uint8)).astype(bool)
+        np.testing.assert_array_equal(fb.to_ndarray(format="rgb24")[~near], fa.to_ndarray(format="rgb24")[~near])
 
 
 @pytest.mark.parametrize("codec,pix_fmt,size", [
@@ -97,6 +102,20 @@ def test_ffv1_output_keeps_the_inputs_format_and_samples(tmp_path, codec, pix_fm
     dest = tmp_path / "out.mkv"
     out, hole = write_with_hole(src, dest)
     check_native(src, dest, out, hole, pix_fmt)
+
+
+def test_chroma_siting_is_kept(tmp_path):
+    """H.264's 4:2:0 chroma sits left; FFV1 stores no siting of its own, so the .mkv must carry it
+    (a 10-bit decoder and players interpolate chroma by it)."""
+    from media.native import chroma_location
+
+    src = make_input(tmp_path / "in.mp4", "libx264", "yuv420p10le")
+    dest = tmp_path / "out.mkv"
+    write_with_hole(src, dest)
+    with av.open(str(src)) as a, av.open(str(dest)) as b:
+        fa, fb = next(a.decode(video=0)), next(b.decode(video=0))
+        assert chroma_location(fa, a.streams.video[0]) == "left"
+        assert chroma_location(fb, b.streams.video[0]) == "left"
 
 
 def test_full_range_and_bt709_tags_are_kept(tmp_path):
