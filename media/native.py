@@ -82,11 +82,14 @@ class NativeFrames:
         self.chroma_location = chroma_location(self._peeked, stream) if self._peeked is not None else None
 
     @classmethod
-    def open_for(cls, info, stream) -> "NativeFrames | None":
-        """For a writer of ``info`` (a probed input) about to encode FFV1 into ``stream``: set the
-        stream's pixel format and colour tags to the input's and return the frame builder; None
-        (and the stream untouched) where the input is a frame folder or FFV1 cannot keep its format."""
-        fmt = None if info.is_folder or info.pix_fmt is None else ffv1_native_format(info.pix_fmt)
+    def open_for(cls, source: Path | None, info, stream) -> "NativeFrames | None":
+        """For a writer about to encode FFV1 into ``stream`` the frames of ``source`` (the input video
+        the output is made from, probed as ``info``): set the stream's pixel format and colour tags to
+        the input's and return the frame builder; None (and the stream untouched) without a source
+        (frames that are not an input's), for a frame folder, or where FFV1 cannot keep the format."""
+        if source is None or info.is_folder or Path(source).is_dir():
+            return None
+        fmt = None if info.pix_fmt is None else ffv1_native_format(info.pix_fmt)
         if fmt is None:
             if info.pix_fmt and info.pix_fmt.startswith(("yuv", "gray")):
                 log.info("%s: FFV1 cannot keep %s; the output is lossless RGB (bgr0)", info.path, info.pix_fmt)
@@ -94,7 +97,7 @@ class NativeFrames:
         import av
 
         try:
-            native = cls(info.path, fmt, info.pts)
+            native = cls(source, fmt, info.pts)
         except (OSError, av.error.FFmpegError):  # not the file the frames come from: RGB, as before
             return None
         stream.pix_fmt = fmt

@@ -226,7 +226,9 @@ class FrameWriter:
 
     ``write`` may be called many times (bounded memory for long videos); ``commit``
     finalises (muxing the source's audio and subtitle streams for video outputs) and
-    renames onto ``dest``; ``abort`` removes everything written so far. With
+    renames onto ``dest``. ``copy_streams_from`` is the input video the frames are made from:
+    its audio and subtitles are copied and an FFV1 output keeps its YUV/grey pixel format and
+    its samples outside the hole (``media.native``); without it FFV1 is packed RGB; ``abort`` removes everything written so far. With
     ``overwrite=False`` the final rename never replaces a ``dest`` that appeared meanwhile.
     File-system errors (read-only folder, disk full) are one-line :class:`InputError` naming ``dest``.
     """
@@ -272,7 +274,7 @@ class FrameWriter:
             stream = self._container.add_stream("ffv1", rate=info.fps)
             # the input's own YUV/grey format and depth, its samples kept outside the hole (media.native);
             # else packed RGB: a bit-exact round trip of the RGB frames
-            self._native = NativeFrames.open_for(info, stream)
+            self._native = NativeFrames.open_for(copy_streams_from, info, stream)
             if self._native is None:
                 stream.pix_fmt = "bgr0"
         else:
@@ -387,7 +389,7 @@ class FrameWriter:
 def h264_pix_fmt(info: VideoInfo) -> str:
     """The H.264 output's chroma layout: the input's (4:2:0, 4:2:2 or 4:4:4) where x264 can write
     it at this size, else 4:4:4 with a one-line warning; 8 bits, with a warning for a deeper input
-    (frames are decoded to 8-bit RGB)."""
+    (frames are decoded to 8-bit RGB; an FFV1 output keeps the depth, media.native)."""
     import av
 
     src = info.pix_fmt or "yuv420p"
@@ -396,7 +398,7 @@ def h264_pix_fmt(info: VideoInfo) -> str:
     except (ValueError, av.error.FFmpegError):
         depth = 8
     if depth > 8:
-        log.warning("%s: the input is %s-bit (%s); isvi works on 8-bit frames, so the output is 8-bit",
+        log.warning("%s: the input is %s-bit (%s); the H.264 output is 8-bit (--codec ffv1 keeps the depth)",
                     info.path, depth, src)
     layout = "444" if ("444" in src or src.startswith(("gbr", "rgb", "bgr"))) else "422" if "422" in src else "420"
     odd_w, odd_h = info.width % 2, info.height % 2

@@ -95,6 +95,9 @@ def check_native(src: Path, dest: Path, out: np.ndarray, hole: np.ndarray, expec
     ("ffv1", "yuv420p", (47, 65)),  # odd-sized 4:2:0 stays 4:2:0
     ("ffv1", "yuv422p12le", (48, 64)),
     ("ffv1", "gray10le", (47, 64)),
+    ("libx264", "yuv422p10le", (48, 64)),
+    ("ffv1", "yuv410p", (47, 63)),  # 4x4 chroma blocks, partial at both edges
+    ("ffv1", "yuv420p16le", (48, 64)),
 ])
 def test_ffv1_output_keeps_the_inputs_format_and_samples(tmp_path, codec, pix_fmt, size):
     h, w = size
@@ -146,7 +149,7 @@ def test_untouched_video_is_copied_sample_for_sample(tmp_path):
     src = make_input(tmp_path / "in.mp4", "libx264", "yuv420p10le")
     frames, info = read_video(src)
     dest = tmp_path / "same.mkv"
-    with FrameWriter(dest, info, codec="ffv1") as w:
+    with FrameWriter(dest, info, codec="ffv1", copy_streams_from=src) as w:
         w.write(frames)
         w.commit()
     for fa, fb in zip(decoded(src), decoded(dest)):
@@ -155,12 +158,14 @@ def test_untouched_video_is_copied_sample_for_sample(tmp_path):
             np.testing.assert_array_equal(pa, pb)
 
 
-def test_rgb_and_frame_folder_sources_stay_packed_rgb(tmp_path):
-    """No YUV input to keep: lossless RGB (bgr0), a bit-exact round trip of the frames written."""
-    src = make_input(tmp_path / "in.mkv", "ffv1", "bgr0")
+@pytest.mark.parametrize("pix_fmt,source", [("bgr0", True), ("yuv420p10le", False)])
+def test_rgb_sources_and_frames_of_no_input_stay_packed_rgb(tmp_path, pix_fmt, source):
+    """No YUV input to keep (an RGB input; or frames written without the input they come from, as a
+    benchmark writes its masked inputs): lossless RGB (bgr0), a bit-exact round trip of the frames."""
+    src = make_input(tmp_path / "in.mkv", "ffv1", pix_fmt)
     frames, info = read_video(src)
     dest = tmp_path / "out.mkv"
-    with FrameWriter(dest, info, codec="ffv1") as w:
+    with FrameWriter(dest, info, codec="ffv1", copy_streams_from=src if source else None) as w:
         w.write(frames[::-1])
         w.commit()
     assert decoded(dest)[0].format.name == "bgr0"
