@@ -228,8 +228,9 @@ class FrameWriter:
     finalises (muxing the source's audio and subtitle streams for video outputs) and
     renames onto ``dest``. ``copy_streams_from`` is the input video the frames are made from:
     its audio and subtitles are copied and an FFV1 output keeps its YUV/grey pixel format and
-    its samples outside the hole (``media.native``); without it FFV1 is packed RGB; ``abort`` removes everything written so far. With
-    ``overwrite=False`` the final rename never replaces a ``dest`` that appeared meanwhile.
+    its samples outside the hole (``media.native``); without it FFV1 is packed RGB. ``abort``
+    removes everything written so far. With ``overwrite=False`` the final rename never replaces a
+    ``dest`` that appeared meanwhile.
     File-system errors (read-only folder, disk full) are one-line :class:`InputError` naming ``dest``.
     """
 
