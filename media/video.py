@@ -24,6 +24,7 @@ import numpy as np
 from isvi_models.atomic import remove_dead_siblings, rename_no_replace, temp_sibling
 from isvi_models.errors import ConfigError, InputError
 from media.decode import FrameCursor
+from media.native import NativeFrames
 
 log = logging.getLogger("isvi.video")
 
@@ -225,8 +226,11 @@ class FrameWriter:
 
     ``write`` may be called many times (bounded memory for long videos); ``commit``
     finalises (muxing the source's audio and subtitle streams for video outputs) and
-    renames onto ``dest``; ``abort`` removes everything written so far. With
-    ``overwrite=False`` the final rename never replaces a ``dest`` that appeared meanwhile.
+    renames onto ``dest``. ``copy_streams_from`` is the input video the frames are made from:
+    its audio and subtitles are copied and an FFV1 output keeps its YUV/grey pixel format and
+    its samples outside the hole (``media.native``); without it FFV1 is packed RGB. ``abort``
+    removes everything written so far. With ``overwrite=False`` the final rename never replaces a
+    ``dest`` that appeared meanwhile.
     File-system errors (read-only folder, disk full) are one-line :class:`InputError` naming ``dest``.
     """
 
@@ -238,6 +242,7 @@ class FrameWriter:
         self.count = 0
         self.copy_from = copy_streams_from
         self.is_folder = self.dest.suffix == ""
+        self._native: NativeFrames | None = None
         if not self.dest.parent.exists():
             raise InputError(self.dest.parent, "output folder does not exist")
         for stale in remove_dead_siblings(self.dest):
@@ -268,7 +273,11 @@ class FrameWriter:
             stream.options = {"crf": str(crf), "preset": preset}
         elif codec == "ffv1":
             stream = self._container.add_stream("ffv1", rate=info.fps)
-            stream.pix_fmt = "bgr0"  # packed RGB: bit-exact round trip of the RGB frames
+            # the input's own YUV/grey format and depth, its samples kept outside the hole (media.native);
+            # else packed RGB: a bit-exact round trip of the RGB frames
+            self._native = NativeFrames.open_for(copy_streams_from, info, stream)
+            if self._native is None:
+                stream.pix_fmt = "bgr0"
         else:
             raise ConfigError(f"codec: must be 'h264' or 'ffv1', got {codec!r}")
         stream.width, stream.height = info.width, info.height
@@ -308,7 +317,8 @@ class FrameWriter:
             else:
                 import av
 
-                vf = av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format="rgb24")
+                vf = (self._native.frame(frame) if self._native is not None
+                      else av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format="rgb24"))
                 if self.info.pts is not None:
                     vf.pts, vf.time_base = self.info.pts[self.count], self.info.time_base
                 else:
@@ -342,6 +352,8 @@ class FrameWriter:
             if self._copier is not None:
                 self._copier.mux_until(float("inf"))
                 self._copier.close()
+            if self._native is not None:
+                self._native.close()
             self._container.close()
             self._container = None
         elif self.info.pts is not None:
@@ -354,6 +366,8 @@ class FrameWriter:
     def abort(self) -> None:
         if getattr(self, "_copier", None) is not None:
             self._copier.close()
+        if self._native is not None:
+            self._native.close()
         if self._container is not None:
             try:
                 self._container.close()
@@ -376,7 +390,7 @@ class FrameWriter:
 def h264_pix_fmt(info: VideoInfo) -> str:
     """The H.264 output's chroma layout: the input's (4:2:0, 4:2:2 or 4:4:4) where x264 can write
     it at this size, else 4:4:4 with a one-line warning; 8 bits, with a warning for a deeper input
-    (frames are decoded to 8-bit RGB)."""
+    (frames are decoded to 8-bit RGB; an FFV1 output keeps the depth, media.native)."""
     import av
 
     src = info.pix_fmt or "yuv420p"
@@ -385,7 +399,7 @@ def h264_pix_fmt(info: VideoInfo) -> str:
     except (ValueError, av.error.FFmpegError):
         depth = 8
     if depth > 8:
-        log.warning("%s: the input is %s-bit (%s); isvi works on 8-bit frames, so the output is 8-bit",
+        log.warning("%s: the input is %s-bit (%s); the H.264 output is 8-bit (--codec ffv1 keeps the depth)",
                     info.path, depth, src)
     layout = "444" if ("444" in src or src.startswith(("gbr", "rgb", "bgr"))) else "422" if "422" in src else "420"
     odd_w, odd_h = info.width % 2, info.height % 2

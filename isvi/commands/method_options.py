@@ -60,7 +60,9 @@ METHOD = (
     ("--models", "models", dict(metavar="DIR"), None),
 )
 OUTPUT = (
-    ("--codec", "codec", dict(choices=_choices("codec")), "h264, or ffv1 (lossless, .mkv)"),
+    ("--codec", "codec", dict(choices=_choices("codec")),
+     "h264 (8-bit, the whole frame re-encoded), or ffv1 (lossless, .mkv): a YUV or grey input keeps "
+     "its pixel format and bit depth, every sample outside the hole its own; other inputs are written as RGB"),
     ("--crf", "crf", dict(type=int, metavar="N"), None),
     ("--preset", "preset", dict(choices=_choices("preset")), "x264 preset"),
     ("--fps", "fps", dict(metavar="FPS"), None),
