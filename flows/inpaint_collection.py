@@ -40,8 +40,10 @@ from tasks.keys import encode_key, plan_shot  # noqa: E402
 from tasks.refs import StageRef, cached  # noqa: E402
 
 GPU_STAGES = ("flow", "complete", "fill")
-REPORT_FIELDS = ("name", "status", "frames", "frames_with_hole", "shots", "windows", "seconds", "computed_stages",
-                 "cached_stages", "error", "output", "mask_preview", "duplicate_of")
+REPORT_FIELDS = ("name", "status", "frames", "frames_with_hole", "frames_with_text", "text_frames", "shots", "windows",
+                 "seconds", "computed_stages", "cached_stages", "error", "note", "output", "mask_preview",
+                 "duplicate_of")
+NO_TEXT_NOTE = "no text found; copied through"
 
 
 def _gpu(job: JobConfig):
@@ -64,6 +66,15 @@ def _error_of(futures) -> str:
                 return f"{type(exc).__name__}: {exc}"
             return state.message or state.name
     return "unknown failure"
+
+
+def _text_fields(v) -> dict:
+    """Report fields of a ``mask: text`` video: the frames that had text (count and ranges), and
+    the note that a video without text was copied through."""
+    if v.mask != "text":
+        return {}
+    note = "" if v.frames_with_text else NO_TEXT_NOTE if v.passthrough else "no text found"
+    return {"frames_with_text": v.frames_with_text, "text_frames": v.text_frames, "note": note}
 
 
 def write_report(rows: list[dict], prefix: str) -> None:
@@ -132,8 +143,8 @@ def inpaint_collection(job: JobConfig) -> list[dict]:
     for item in items:
         out = job.output_for(item.name)
         rows[item.name] = {"name": item.name, "output": out, "status": "pending", "frames": 0,
-                           "frames_with_hole": 0, "shots": 0,
-                           "windows": 0, "error": "", "stage_seconds": {}, "computed_stages": [],
+                           "frames_with_hole": 0, "frames_with_text": None, "text_frames": None, "shots": 0,
+                           "windows": 0, "error": "", "note": "", "stage_seconds": {}, "computed_stages": [],
                            "cached_stages": 0, "seconds": 0.0, "mask_preview": "", "duplicate_of": ""}
         if exists(out) and not job.overwrite:
             rows[item.name]["status"] = "skipped"
@@ -182,6 +193,7 @@ def inpaint_collection(job: JobConfig) -> list[dict]:
             log.error("%s: failed: %s", name, rows[name]["error"])
             continue
         v = pf.result()
+        rows[name].update(_text_fields(v))
         if v.mask == "auto":
             previews[name] = T.mask_preview.submit(v, cfg, cache, job.mask_preview_for(name))
         if (first := computed_by.get(v.video_id)) is not None:

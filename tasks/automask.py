@@ -117,14 +117,21 @@ def open_video_holes(mask: str | None, boxes: tuple[str, ...], info, *, cache: Z
                      video_id: str | None = None, local: str | None = None, mask_pool: str | None = None,
                      auto_frames: str = "showing") -> MaskSource:
     """The video's mask; an ``auto`` mask is detected (or read from the cache) and, with
-    ``auto_frames="showing"``, holds only in the frames that show the overlay."""
+    ``auto_frames="showing"``, holds only in the frames that show the overlay; a ``text`` mask
+    is the video's per-frame text masks, detected (or read from the cache) by
+    :func:`tasks.textmask.video_text_masks`."""
 
     def detected() -> tuple[np.ndarray, np.ndarray | None]:
         hole, key = (_pooled_mask(cache, mask_pool, local, (info.height, info.width)) if mask_pool
                      else _own_mask(cache, video_id, local))
         return hole, _frames_showing(cache, key, video_id, local) if auto_frames == "showing" else None
 
-    return open_holes(mask, boxes, info, auto=detected, label=f"{local} (--mask {mask})")
+    def text():
+        from tasks.textmask import video_text_masks
+
+        return video_text_masks(cache, video_id, local).read
+
+    return open_holes(mask, boxes, info, auto=detected, text=text, label=f"{local} (--mask {mask})")
 
 
 def mask_of(item: VideoItem, cfg: InpaintConfig) -> tuple[str | None, tuple[str, ...]]:
