@@ -28,8 +28,8 @@ from tasks.refs import ShotSpec, VideoRef
 # stage also caches the frame to preview the mask on; automask 5: it also caches the template
 # that the presence stage (per video: how strongly each frame shows the overlay) measures with.
 # textmask 1: per-frame text masks (``mask: text``, :mod:`tasks.textmask`).
-VERSIONS = {"probe": 1, "automask": 5, "presence": 1, "textmask": 1, "decode": 1, "flow": 1, "complete": 1, "fill": 2, "composite": 1,
-            "encode": 1}
+VERSIONS = {"probe": 1, "automask": 5, "presence": 1, "textmask": 1, "decode": 1, "flow": 1, "complete": 1,
+            "fill": 2, "composite": 1, "encode": 1}
 
 # The configuration fields each stage reads (window geometry enters through the window itself).
 STAGE_FIELDS = {

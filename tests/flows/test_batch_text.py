@@ -14,8 +14,8 @@ from tests.media.text.clips import background, burn_text
 
 pytestmark = pytest.mark.slow  # a real Prefect server and Dask cluster per run
 
-METHOD = ["--mask", "text", "--window", "10", "--overlap", "3", "--flow-preset", "ultrafast", "--codec", "ffv1",
-          "--workers", "2", "--no-shots"]
+METHOD = ["--mask", "text", "--dilate", "1", "--window", "10", "--overlap", "3", "--flow-preset", "ultrafast",
+          "--codec", "ffv1", "--workers", "2", "--no-shots"]
 
 
 def test_batch_mask_text(prefect_api, tmp_path):
@@ -44,7 +44,7 @@ def test_batch_mask_text(prefect_api, tmp_path):
     holes = textmask.read_text_masks(cache, key).read(0, 14)
     from isvi_models.ops.masks import dilate_holes
 
-    holes = dilate_holes(holes, 1)  # --dilate default
+    holes = dilate_holes(holes, 1)  # --dilate 1
     assert (holes & truth).sum() / truth.sum() > 0.95
     np.testing.assert_array_equal(out[~holes], burnt[~holes])  # ffv1: untouched outside the hole
     changed = np.abs(out.astype(int) - burnt.astype(int)).sum(-1) > 30
