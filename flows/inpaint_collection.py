@@ -3,7 +3,7 @@
     for each video:  probe -> per shot: decode -> per window: flow -> complete -> fill -> composite
                      -> encode (all shots, original audio)
     with --mask auto and a pool ("folder", "job"): one pooled detection per pool before its probes
-    with --mask auto: a preview PNG per video of its mask ('<report>-masks/<name>.png')
+    with --mask auto or text: a preview PNG per video of its mask ('<report>-masks/<name>.png')
 
 Windows of a shot chain through their anchors; shots and videos run in parallel. Every stage
 reads and writes the per-video Zarr cache and skips work whose completion marker exists, so a
@@ -44,6 +44,7 @@ REPORT_FIELDS = ("name", "status", "frames", "frames_with_hole", "frames_with_te
                  "seconds", "computed_stages", "cached_stages", "error", "note", "output", "mask_preview",
                  "duplicate_of")
 NO_TEXT_NOTE = "no text found; copied through"
+DETECTED_MASKS = ("auto", "text")  # masks found by a detector: each video gets a preview PNG of its mask
 
 
 def _gpu(job: JobConfig):
@@ -149,7 +150,7 @@ def inpaint_collection(job: JobConfig) -> list[dict]:
         if exists(out) and not job.overwrite:
             rows[item.name]["status"] = "skipped"
             preview = job.mask_preview_for(item.name)
-            if mask_of(item, cfg)[0] == "auto" and exists(preview):  # from the run that made it
+            if mask_of(item, cfg)[0] in DETECTED_MASKS and exists(preview):  # from the run that made it
                 rows[item.name]["mask_preview"] = preview
             log.info("%s: %s exists, skipped (pass --overwrite to redo it)", item.name, out)
             continue
@@ -184,7 +185,7 @@ def inpaint_collection(job: JobConfig) -> list[dict]:
     if job.gpus <= 0:
         log.info("no GPUs advertised: GPU stages (%s) run on CPU workers", ", ".join(GPU_STAGES))
     per_video: dict[str, list] = {}
-    previews = {}  # --mask auto: a PNG per video to check its detected mask by eye
+    previews = {}  # --mask auto or text: a PNG per video to check its detected mask by eye
     computed_by: dict[str, tuple] = {}  # video id -> (first video with that content, its composites, their fps)
     for name, pf in probes.items():
         pf.wait()
@@ -194,7 +195,7 @@ def inpaint_collection(job: JobConfig) -> list[dict]:
             continue
         v = pf.result()
         rows[name].update(_text_fields(v))
-        if v.mask == "auto":
+        if v.mask in DETECTED_MASKS:
             previews[name] = T.mask_preview.submit(v, cfg, cache, job.mask_preview_for(name))
         if (first := computed_by.get(v.video_id)) is not None:
             # Same content and hole as a video already planned (a copy under another name): its

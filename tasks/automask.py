@@ -161,10 +161,11 @@ def write_mask_preview(v: VideoRef, cfg: InpaintConfig, cache: ZarrCache, url: s
     """Write the preview of the mask ``v`` is inpainted with (a frame beside a copy with the
     mask tinted, :func:`media.masks.mask_preview_png`) as PNG to ``url``; returns ``url``.
 
-    For ``--mask auto``: a bulk job's detected masks can be checked by eye in the report's
-    folder, without opening the cache. The frame is the one the detection saw the overlay
-    most clearly in (a logo that arrives late is not in the middle frame), else the middle
-    one. Boxes given with the mask are part of it here too.
+    For ``--mask auto`` and ``--mask text``: a bulk job's detected masks can be checked by eye
+    in the report's folder, without opening the cache. The frame is the one the detection saw
+    the overlay most clearly in (a logo that arrives late is not in the middle frame), for
+    text the middle frame with text, else the middle one. Boxes given with the mask are part
+    of it here too.
     """
     from media.masks import mask_preview_png, preview_frame
     from media.video import VideoSource
@@ -181,7 +182,13 @@ def write_mask_preview(v: VideoRef, cfg: InpaintConfig, cache: ZarrCache, url: s
 
 
 def _clearest_frame(v: VideoRef, cache: ZarrCache) -> int | None:
-    """The frame of ``v`` its auto mask's detection saw the overlay most clearly in, if known."""
+    """The frame of ``v`` its auto mask's detection saw the overlay most clearly in, if known;
+    for a text mask, the middle one of the frames with text (None: none has text)."""
+    if v.mask == "text":
+        from tasks.textmask import text_frames
+
+        on = np.flatnonzero(text_frames(cache, v.video_id))
+        return int(on[len(on) // 2]) if on.size else None
     if v.mask != "auto":
         return None
     key = pool_mask_key(v.mask_pool) if v.mask_pool else video_mask_key(v.video_id)

@@ -26,7 +26,8 @@ Intermediates live in a Zarr cache (default '<DEST>.isvi-cache'); a re-run after
 change of settings recomputes only unfinished or affected stages ('isvi cache ls|clear').
 A report is written to '<DEST>/isvi-report.json' and '.csv'; with --mask auto, each video's detected
 mask is shown on the frame that shows its overlay most clearly in '<DEST>/isvi-report-masks/<name>.png'.
-With --mask text, the report lists each video's frames with text; a video without text is copied through.
+With --mask text, the report lists each video's frames with text (its mask is shown there on the middle
+one); a video without text is copied through.
 Exit code 0 only if no video failed.
 """
 

@@ -41,10 +41,10 @@ def test_batch_mask_text(prefect_api, tmp_path):
     # the holes: the cached text-mask stage's masks, grown as the decode stage grows them
     cache = ZarrCache(str(tmp_path / "out.isvi-cache"))
     (key,) = [k for k in _textmask_keys(cache)]
-    holes = textmask.read_text_masks(cache, key).read(0, 14)
+    text_holes = textmask.read_text_masks(cache, key).read(0, 14)
     from isvi_models.ops.masks import dilate_holes
 
-    holes = dilate_holes(holes, 1)  # --dilate 1
+    holes = dilate_holes(text_holes, 1)  # --dilate 1
     assert (holes & truth).sum() / truth.sum() > 0.95
     np.testing.assert_array_equal(out[~holes], burnt[~holes])  # ffv1: untouched outside the hole
     changed = np.abs(out.astype(int) - burnt.astype(int)).sum(-1) > 30
@@ -52,6 +52,13 @@ def test_batch_mask_text(prefect_api, tmp_path):
     err = lambda x: float(np.mean((x.astype(float) - clean.astype(float))[truth] ** 2))  # noqa: E731
     assert err(out) < err(burnt) / 4
     np.testing.assert_array_equal(read_video(dest / "plain.mkv")[0], plain)
+    # the preview: the middle frame with text (6 of 2-10) beside it with its mask tinted
+    import cv2
+
+    sheet = cv2.cvtColor(cv2.imread(subs["mask_preview"]), cv2.COLOR_BGR2RGB)
+    assert sheet.shape == (180, 640, 3)
+    np.testing.assert_array_equal(sheet[:, :320], burnt[6])
+    assert (sheet[:, 320:] != burnt[6]).any(-1)[text_holes[6]].mean() > 0.99
     # a re-run with --overwrite reuses the cached detection (and every other stage)
     assert main(["batch", str(src), "-o", str(dest), *METHOD, "--overwrite"]) == 0
     again = {r["name"]: r for r in json.loads((dest / "isvi-report.json").read_text())["videos"]}
