@@ -119,7 +119,7 @@ def open_video_holes(mask: str | None, boxes: tuple[str, ...], info, *, cache: Z
     """The video's mask; an ``auto`` mask is detected (or read from the cache) and, with
     ``auto_frames="showing"``, holds only in the frames that show the overlay; a ``text`` mask
     is the video's per-frame text masks, detected (or read from the cache) by
-    :func:`tasks.textmask.video_text_masks`."""
+    :func:`tasks.textmask.video_text_reader`."""
 
     def detected() -> tuple[np.ndarray, np.ndarray | None]:
         hole, key = (_pooled_mask(cache, mask_pool, local, (info.height, info.width)) if mask_pool
@@ -127,9 +127,9 @@ def open_video_holes(mask: str | None, boxes: tuple[str, ...], info, *, cache: Z
         return hole, _frames_showing(cache, key, video_id, local) if auto_frames == "showing" else None
 
     def text():
-        from tasks.textmask import video_text_masks
+        from tasks.textmask import video_text_reader
 
-        return video_text_masks(cache, video_id, local).read
+        return video_text_reader(cache, video_id, local)
 
     return open_holes(mask, boxes, info, auto=detected, text=text, label=f"{local} (--mask {mask})")
 

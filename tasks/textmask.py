@@ -4,7 +4,8 @@ The detection is a stage like the others: :func:`media.text.detect_text` (the sa
 the same defaults, as ``isvi inpaint --mask text``) runs once per video, at its probe, and its
 :class:`media.text.TextMasks` is written to the cache under :func:`text_key` (the video's
 content id + the detector's settings and model); the decode stages and any re-run read it
-back, so the holes are the ones ``isvi inpaint --mask text`` inpaints, bit for bit.
+back (each only the frames it needs: :func:`cached_text_reader`), through the same
+``TextMasks.read``, so the holes are the ones ``isvi inpaint --mask text`` inpaints, bit for bit.
 
 Stored compactly, as ``TextMasks`` holds them: one bit-packed mask per frame *with text*, at
 the analysis size of the searched region (``packed``, (k, bytes) uint8), and which frames
@@ -90,19 +91,45 @@ def read_text_masks(cache: ZarrCache, key: StageKey):
                      int(attrs["dilate_px"]), packed)
 
 
-def video_text_masks(cache: ZarrCache, video_id: str, local: str, params=None):
-    """The text masks of one video: read from the cache, or detected now (once per video and
-    detector) and cached. ``local``: the video's local path or frame folder."""
+def cached_text_reader(cache: ZarrCache, key: StageKey):
+    """``read(start, stop) -> (n, H, W)`` holes of a finished text-mask stage that reads only the
+    packed masks of frames ``[start, stop)`` from the cache (memory: the frames asked for, not
+    the video), through :meth:`media.text.TextMasks.read`."""
+    from media.text import TextMasks
+
+    group = cache.open(key)
+    attrs = dict(group.attrs)
+    has_text = np.asarray(group["has_text"][:], bool)
+    row = np.concatenate([[0], np.cumsum(has_text)])  # frame k's mask is packed row row[k]
+    n = len(has_text)
+
+    def read(start: int, stop: int) -> np.ndarray:
+        start, stop = max(0, start), min(stop, n)
+        masks = TextMasks(int(attrs["width"]), int(attrs["height"]), tuple(attrs["box"]), tuple(attrs["shape"]),
+                          int(attrs["dilate_px"]), [None] * n)
+        if stop > start and row[stop] > row[start]:
+            rows = iter(group["packed"][int(row[start]):int(row[stop])])
+            for k in np.flatnonzero(has_text[start:stop]) + start:
+                masks.packed[k] = next(rows)
+        return masks.read(start, stop)
+
+    return read
+
+
+def video_text_reader(cache: ZarrCache, video_id: str, local: str, params=None):
+    """``read(start, stop) -> (n, H, W)``: the text holes of one video, detected now (once per
+    video and detector, then cached) or read from the cache. ``local``: the video's local
+    path or frame folder."""
     from media.text import detect_text
     from media.video import VideoSource
 
     key = text_key(video_id, params)
     if cache.is_complete(key):
-        return read_text_masks(cache, key)
+        return cached_text_reader(cache, key)
     with VideoSource(local) as src:
         masks = detect_text(src, params if params is not None else default_params())
     write_text_masks(cache, key, masks, source=str(local))
-    return masks
+    return masks.read
 
 
 def text_frames(cache: ZarrCache, video_id: str, params=None) -> np.ndarray:

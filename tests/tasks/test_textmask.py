@@ -79,6 +79,9 @@ def test_cache_roundtrip(tmp_path, on):
     np.testing.assert_array_equal(back.has_text, masks.has_text)
     np.testing.assert_array_equal(back.read(0, 9), masks.read(0, 9))
     np.testing.assert_array_equal(textmask.text_frames(cache, "0123456789abcdef"), masks.has_text)
+    lazy = textmask.cached_text_reader(cache, key)
+    for a, b in ((0, 9), (2, 5), (4, 4), (8, 12)):
+        np.testing.assert_array_equal(lazy(a, b), masks.read(a, b))
 
 
 @pytest.fixture(scope="module")
@@ -93,18 +96,22 @@ def test_detected_once_then_read_from_the_cache(subtitled, tmp_path, monkeypatch
     clip, _, truth = subtitled
     cache = ZarrCache(str(tmp_path / "cache"))
     params = TextParams()
-    first = textmask.video_text_masks(cache, "0123456789abcdef", str(clip), params)
-    assert textmask.frame_ranges(first.has_text) == "2-10"  # text in 3-9, held a frame before and after
-    assert (first.read(0, 14) & truth).sum() / truth.sum() > 0.95
+    first = textmask.video_text_reader(cache, "0123456789abcdef", str(clip), params)
+    # text in 3-9, each mask held one frame before and after
+    assert textmask.frame_ranges(textmask.text_frames(cache, "0123456789abcdef")) == "2-10"
+    holes = first(0, 14)
+    assert (holes & truth).sum() / truth.sum() > 0.95
 
     def no_detection(*args, **kwargs):
         raise AssertionError("the cached masks should have been used")
 
     monkeypatch.setattr("media.text.detect_text", no_detection)
-    again = textmask.video_text_masks(cache, "0123456789abcdef", str(clip), params)
-    np.testing.assert_array_equal(again.read(0, 14), first.read(0, 14))
+    again = textmask.video_text_reader(cache, "0123456789abcdef", str(clip), params)
+    np.testing.assert_array_equal(again(0, 14), holes)
+    for a, b in ((0, 3), (5, 9), (9, 20), (12, 14)):  # any range, read from the cache alone
+        np.testing.assert_array_equal(again(a, b), holes[a:b])
     with pytest.raises(AssertionError, match="cached masks"):  # other settings: not that cache entry
-        textmask.video_text_masks(cache, "0123456789abcdef", str(clip), replace(params, dilate_px=5))
+        textmask.video_text_reader(cache, "0123456789abcdef", str(clip), replace(params, dilate_px=5))
 
 
 @pytest.mark.slow  # two inpaintings of the clip (about 10 s)
