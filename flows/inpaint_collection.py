@@ -3,7 +3,7 @@
     for each video:  probe -> per shot: decode -> per window: flow -> complete -> fill -> composite
                      -> encode (all shots, original audio)
     with --mask auto and a pool ("folder", "job"): one pooled detection per pool before its probes
-    with --mask auto: a preview PNG per video of its mask ('<report>-masks/<name>.png')
+    with --mask auto or text: a preview PNG per video of its mask ('<report>-masks/<name>.png')
 
 Windows of a shot chain through their anchors; shots and videos run in parallel. Every stage
 reads and writes the per-video Zarr cache and skips work whose completion marker exists, so a
@@ -40,8 +40,11 @@ from tasks.keys import encode_key, plan_shot  # noqa: E402
 from tasks.refs import StageRef, cached  # noqa: E402
 
 GPU_STAGES = ("flow", "complete", "fill")
-REPORT_FIELDS = ("name", "status", "frames", "frames_with_hole", "shots", "windows", "seconds", "computed_stages",
-                 "cached_stages", "error", "output", "mask_preview", "duplicate_of")
+REPORT_FIELDS = ("name", "status", "frames", "frames_with_hole", "frames_with_text", "text_frames", "shots", "windows",
+                 "seconds", "computed_stages", "cached_stages", "error", "note", "output", "mask_preview",
+                 "duplicate_of")
+NO_TEXT_NOTE = "no text found; copied through"
+DETECTED_MASKS = ("auto", "text")  # masks found by a detector: each video gets a preview PNG of its mask
 
 
 def _gpu(job: JobConfig):
@@ -64,6 +67,15 @@ def _error_of(futures) -> str:
                 return f"{type(exc).__name__}: {exc}"
             return state.message or state.name
     return "unknown failure"
+
+
+def _text_fields(v) -> dict:
+    """Report fields of a ``mask: text`` video: the frames that had text (count and ranges), and
+    the note that a video without text was copied through."""
+    if v.mask != "text":
+        return {}
+    note = "" if v.frames_with_text else NO_TEXT_NOTE if v.passthrough else "no text found"
+    return {"frames_with_text": v.frames_with_text, "text_frames": v.text_frames, "note": note}
 
 
 def write_report(rows: list[dict], prefix: str) -> None:
@@ -132,13 +144,13 @@ def inpaint_collection(job: JobConfig) -> list[dict]:
     for item in items:
         out = job.output_for(item.name)
         rows[item.name] = {"name": item.name, "output": out, "status": "pending", "frames": 0,
-                           "frames_with_hole": 0, "shots": 0,
-                           "windows": 0, "error": "", "stage_seconds": {}, "computed_stages": [],
+                           "frames_with_hole": 0, "frames_with_text": None, "text_frames": None, "shots": 0,
+                           "windows": 0, "error": "", "note": "", "stage_seconds": {}, "computed_stages": [],
                            "cached_stages": 0, "seconds": 0.0, "mask_preview": "", "duplicate_of": ""}
         if exists(out) and not job.overwrite:
             rows[item.name]["status"] = "skipped"
             preview = job.mask_preview_for(item.name)
-            if mask_of(item, cfg)[0] == "auto" and exists(preview):  # from the run that made it
+            if mask_of(item, cfg)[0] in DETECTED_MASKS and exists(preview):  # from the run that made it
                 rows[item.name]["mask_preview"] = preview
             log.info("%s: %s exists, skipped (pass --overwrite to redo it)", item.name, out)
             continue
@@ -173,7 +185,7 @@ def inpaint_collection(job: JobConfig) -> list[dict]:
     if job.gpus <= 0:
         log.info("no GPUs advertised: GPU stages (%s) run on CPU workers", ", ".join(GPU_STAGES))
     per_video: dict[str, list] = {}
-    previews = {}  # --mask auto: a PNG per video to check its detected mask by eye
+    previews = {}  # --mask auto or text: a PNG per video to check its detected mask by eye
     computed_by: dict[str, tuple] = {}  # video id -> (first video with that content, its composites, their fps)
     for name, pf in probes.items():
         pf.wait()
@@ -182,7 +194,8 @@ def inpaint_collection(job: JobConfig) -> list[dict]:
             log.error("%s: failed: %s", name, rows[name]["error"])
             continue
         v = pf.result()
-        if v.mask == "auto":
+        rows[name].update(_text_fields(v))
+        if v.mask in DETECTED_MASKS:
             previews[name] = T.mask_preview.submit(v, cfg, cache, job.mask_preview_for(name))
         if (first := computed_by.get(v.video_id)) is not None:
             # Same content and hole as a video already planned (a copy under another name): its

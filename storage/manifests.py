@@ -3,7 +3,8 @@
 Manifest columns (CSV header or JSONL keys):
 
 ``video``   path or URL of the video (relative paths are relative to the manifest's folder)
-``mask``    its own mask (image, folder, mask video); empty, or ``static``, uses the job's mask
+``mask``    its own mask (image, folder, mask video, ``auto`` or ``text``); empty, or ``static``, uses
+            the job's mask
 ``boxes``   its own rectangles ``X,Y,W,H`` separated by ``;`` (JSONL: a list of strings)
 ``output``  output name relative to the destination (default: the video's own relative name)
 
@@ -26,6 +27,7 @@ from storage.zarr_cache import get_fs, is_local, local_path
 
 VIDEO_EXTS = (".mp4", ".mkv", ".avi", ".mov", ".webm", ".nut", ".mpg", ".mpeg", ".m4v", ".ts")
 MANIFEST_EXTS = (".csv", ".jsonl")
+DETECTED_MASKS = ("auto", "text")  # mask values that name a detection, not a file
 
 
 @dataclass(frozen=True)
@@ -108,7 +110,8 @@ def _row_item(row: dict, where: str, base: str) -> VideoItem:
     own = mask is not None or bool(boxes)
     src = _resolve(video, base)
     name = (row.get("output") or "").strip() or PurePosixPath(video).name
-    return VideoItem(src, name, _resolve(mask, base) if mask else None, boxes, own)
+    # "auto" and "text" are detections, not files next to the manifest.
+    return VideoItem(src, name, _resolve(mask, base) if mask and mask not in DETECTED_MASKS else mask, boxes, own)
 
 
 def read_manifest(path: str) -> list[VideoItem]:

@@ -117,14 +117,21 @@ def open_video_holes(mask: str | None, boxes: tuple[str, ...], info, *, cache: Z
                      video_id: str | None = None, local: str | None = None, mask_pool: str | None = None,
                      auto_frames: str = "showing") -> MaskSource:
     """The video's mask; an ``auto`` mask is detected (or read from the cache) and, with
-    ``auto_frames="showing"``, holds only in the frames that show the overlay."""
+    ``auto_frames="showing"``, holds only in the frames that show the overlay; a ``text`` mask
+    is the video's per-frame text masks, detected (or read from the cache) by
+    :func:`tasks.textmask.video_text_reader`."""
 
     def detected() -> tuple[np.ndarray, np.ndarray | None]:
         hole, key = (_pooled_mask(cache, mask_pool, local, (info.height, info.width)) if mask_pool
                      else _own_mask(cache, video_id, local))
         return hole, _frames_showing(cache, key, video_id, local) if auto_frames == "showing" else None
 
-    return open_holes(mask, boxes, info, auto=detected, label=f"{local} (--mask {mask})")
+    def text():
+        from tasks.textmask import video_text_reader
+
+        return video_text_reader(cache, video_id, local)
+
+    return open_holes(mask, boxes, info, auto=detected, text=text, label=f"{local} (--mask {mask})")
 
 
 def mask_of(item: VideoItem, cfg: InpaintConfig) -> tuple[str | None, tuple[str, ...]]:
@@ -154,10 +161,11 @@ def write_mask_preview(v: VideoRef, cfg: InpaintConfig, cache: ZarrCache, url: s
     """Write the preview of the mask ``v`` is inpainted with (a frame beside a copy with the
     mask tinted, :func:`media.masks.mask_preview_png`) as PNG to ``url``; returns ``url``.
 
-    For ``--mask auto``: a bulk job's detected masks can be checked by eye in the report's
-    folder, without opening the cache. The frame is the one the detection saw the overlay
-    most clearly in (a logo that arrives late is not in the middle frame), else the middle
-    one. Boxes given with the mask are part of it here too.
+    For ``--mask auto`` and ``--mask text``: a bulk job's detected masks can be checked by eye
+    in the report's folder, without opening the cache. The frame is the one the detection saw
+    the overlay most clearly in (a logo that arrives late is not in the middle frame), for
+    text the middle frame with text, else the middle one. Boxes given with the mask are part
+    of it here too.
     """
     from media.masks import mask_preview_png, preview_frame
     from media.video import VideoSource
@@ -174,7 +182,13 @@ def write_mask_preview(v: VideoRef, cfg: InpaintConfig, cache: ZarrCache, url: s
 
 
 def _clearest_frame(v: VideoRef, cache: ZarrCache) -> int | None:
-    """The frame of ``v`` its auto mask's detection saw the overlay most clearly in, if known."""
+    """The frame of ``v`` its auto mask's detection saw the overlay most clearly in, if known;
+    for a text mask, the middle one of the frames with text (None: none has text)."""
+    if v.mask == "text":
+        from tasks.textmask import text_frames
+
+        on = np.flatnonzero(text_frames(cache, v.video_id))
+        return int(on[len(on) // 2]) if on.size else None
     if v.mask != "auto":
         return None
     key = pool_mask_key(v.mask_pool) if v.mask_pool else video_mask_key(v.video_id)

@@ -27,8 +27,9 @@ from tasks.refs import ShotSpec, VideoRef
 # automask 4: the drift test leaves out shifts along straight edges (masks change), and the
 # stage also caches the frame to preview the mask on; automask 5: it also caches the template
 # that the presence stage (per video: how strongly each frame shows the overlay) measures with.
-VERSIONS = {"probe": 1, "automask": 5, "presence": 1, "decode": 1, "flow": 1, "complete": 1, "fill": 2, "composite": 1,
-            "encode": 1}
+# textmask 1: per-frame text masks (``mask: text``, :mod:`tasks.textmask`).
+VERSIONS = {"probe": 1, "automask": 5, "presence": 1, "textmask": 1, "decode": 1, "flow": 1, "complete": 1,
+            "fill": 2, "composite": 1, "encode": 1}
 
 # The configuration fields each stage reads (window geometry enters through the window itself).
 STAGE_FIELDS = {
@@ -54,18 +55,21 @@ def file_chunks(path: Path, size: int = 1 << 20) -> Iterator[bytes]:
             yield chunk
 
 
-def content_id(path: Path, mask: str | None, boxes: tuple[str, ...], mask_pool: str | None = None) -> str:
+def content_id(path: Path, mask: str | None, boxes: tuple[str, ...], mask_pool: str | None = None,
+               text_detector: str | None = None) -> str:
     """Identity of a video with its hole: sha256 of the video's bytes, the mask's bytes and the boxes.
 
     A pooled auto mask adds its pool's id, which changes with any member's bytes: a folder that
     gains a video gets a new pooled estimate, so its videos' holes (and stages) are new too.
+    A ``text`` mask adds ``text_detector``, the fingerprint of the detector's settings and model
+    (:func:`tasks.textmask.detector_fingerprint`): another detector gives other holes.
     """
     parts = [bytes_fingerprint(file_chunks(path))]
     if mask == "text":
-        from isvi_models.errors import ConfigError
-
-        raise ConfigError("mask: 'text' is not supported by isvi batch yet (use isvi detect-text per video)")
-    if mask is not None and mask != "auto":
+        if text_detector is None:
+            raise ValueError("content_id: a text mask needs the detector's fingerprint")
+        parts.append(f"text {text_detector}")
+    elif mask is not None and mask != "auto":
         mp = Path(mask)
         if not mp.exists():
             raise InputError(mp, "mask file or folder does not exist")
@@ -111,6 +115,13 @@ def automask_key(owner: str, group: str, min_confidence: float) -> StageKey:
     """Where a detected auto mask lives: ``owner`` a video id (group "video") or a pool id ("pool")."""
     conf = {"min_confidence": min_confidence}
     return StageKey(owner, group, "automask", "", stage_fingerprint("automask", VERSIONS["automask"], conf, [owner]))
+
+
+def textmask_key(video_id: str, detector: dict) -> StageKey:
+    """Where a video's per-frame text masks live, found by the detector ``detector`` describes
+    (its settings and model: :func:`tasks.textmask.detector_settings`)."""
+    return StageKey(video_id, "video", "textmask", "",
+                    stage_fingerprint("textmask", VERSIONS["textmask"], detector, [video_id]))
 
 
 def presence_key(video_id: str, mask_key: StageKey) -> StageKey:

@@ -11,6 +11,7 @@ from tasks.automask import mask_of, open_video_holes, scratch_dir
 from tasks.config import InpaintConfig
 from tasks.keys import content_id, probe_key
 from tasks.refs import ShotSpec, VideoRef
+from tasks.textmask import detector_fingerprint, frame_ranges, text_frames
 
 
 def probe_video(item: VideoItem, output: str, cfg: InpaintConfig, cache: ZarrCache, *, detect: bool = True,
@@ -32,10 +33,11 @@ def probe_video(item: VideoItem, output: str, cfg: InpaintConfig, cache: ZarrCac
     mask_pool = mask_pool if mask == "auto" else None
     with VideoSource(local, folder_fps=cfg.fps_fraction) as src:
         info = src.info
-        vid = content_id(local, mask, boxes, mask_pool)
+        vid = content_id(local, mask, boxes, mask_pool, detector_fingerprint() if mask == "text" else None)
         masks = open_video_holes(mask, boxes, info, cache=cache, video_id=vid, local=str(local), mask_pool=mask_pool,
                                  auto_frames=cfg.auto_mask_frames)
         coverage = masks.fillable_coverage()
+        has_text = text_frames(cache, vid) if mask == "text" else None
         key = probe_key(vid, detect, threshold, min_shot_frames)
         if (marker := cache.complete_marker(key)) is not None:
             shots = [tuple(s) for s in marker["shots"]]
@@ -47,4 +49,6 @@ def probe_video(item: VideoItem, output: str, cfg: InpaintConfig, cache: ZarrCac
                     fps=str(info.fps), is_folder=info.is_folder,
                     shots=tuple(ShotSpec(i, a, b) for i, (a, b) in enumerate(shots)),
                     passthrough=not coverage.any(), mask_pool=mask_pool,
-                    frames_with_hole=int(np.count_nonzero(coverage)))
+                    frames_with_hole=int(np.count_nonzero(coverage)), 
+                    frames_with_text=None if has_text is None else int(has_text.sum()),
+                    text_frames=None if has_text is None else frame_ranges(has_text))

@@ -43,6 +43,8 @@ class VideoRef:
     passthrough: bool       # empty mask: copy through
     mask_pool: str | None = None  # id of the pooled auto mask it uses (None: its own)
     frames_with_hole: int | None = None  # frames the mask has a hole in (an auto mask: those showing the overlay)
+    frames_with_text: int | None = None  # a text mask: how many frames had text; else None
+    text_frames: str | None = None  # a text mask: the frames with text, as ranges ("12-40, 55-60"); else None
 
 
 @dataclass(frozen=True)

@@ -20,11 +20,14 @@ examples:
   isvi batch jobs.csv -o clean/ --cluster tcp://gpu-head:8786
   isvi batch videos/ --mask logo.png -o clean/ --workers 2 --gpus 1
   isvi batch channels/ --mask auto --auto-mask-pool folder -o clean/   # one logo per channel folder
+  isvi batch subtitled/ --mask text -o clean/      # burnt-in subtitles, found frame by frame per video
 
 Intermediates live in a Zarr cache (default '<DEST>.isvi-cache'); a re-run after a crash or a
 change of settings recomputes only unfinished or affected stages ('isvi cache ls|clear').
 A report is written to '<DEST>/isvi-report.json' and '.csv'; with --mask auto, each video's detected
 mask is shown on the frame that shows its overlay most clearly in '<DEST>/isvi-report-masks/<name>.png'.
+With --mask text, the report lists each video's frames with text (its mask is shown there on the middle
+one); a video without text is copied through.
 Exit code 0 only if no video failed.
 """
 
@@ -36,8 +39,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("source", help="folder, glob, fsspec URL, or CSV/JSONL manifest")
     p.add_argument("-o", "--output", dest="dest", required=True, help="destination folder or fsspec URL")
     p.add_argument("--config", metavar="TOML", help="job options (top-level keys, and an [inpaint] table)")
-    p.add_argument("--mask", help="job-wide mask for videos the manifest does not describe ('auto': detect it); "
-                                  "an image is scaled to each video of its aspect ratio")
+    p.add_argument("--mask", help="job-wide mask for videos the manifest does not describe ('auto': detect a "
+                                  "static overlay; 'text': detect burnt-in text frame by frame); an image is "
+                                  "scaled to each video of its aspect ratio")
     p.add_argument("--auto-mask-pool", choices=field_choices(JobConfig, "auto_mask_pool"),
                    help="videos that share one --mask auto detection: each its own (default), those in one "
                         "folder, or all; pooled videos of one source reveal a logo that one alone may not")
@@ -92,12 +96,16 @@ def resolve_job(args: argparse.Namespace):
             values[k] = getattr(args, k)
     if values.get("overwrite"):
         inpaint["overwrite"] = True
-    if inpaint.get("mask") == "text":
-        from isvi_models.errors import ConfigError
-
-        raise ConfigError("mask: 'text' is not supported by isvi batch yet; run `isvi detect-text` per video "
-                          "and give each video its mask folder in the manifest, or use `isvi inpaint --mask text`")
     return JobConfig(source=args.source, dest=args.dest, inpaint=inpaint, **values)
+
+
+def _text_detail(row: dict) -> str:
+    """The summary's words on a ``mask: text`` video: its frames with text, or its note."""
+    if row.get("note"):
+        return f"; {row['note']}"
+    if row.get("frames_with_text"):
+        return f"; text in {row['frames_with_text']} frames ({row['text_frames']})"
+    return ""
 
 
 def run(args: argparse.Namespace) -> int:
@@ -125,7 +133,7 @@ def run(args: argparse.Namespace) -> int:
         detail = r["error"] if r["status"] == "failed" else (
             f"{r['frames']} frames, {r['shots']} shots, {len(r['computed_stages'])} stages computed, "
             f"{r['cached_stages']} cached" + (f" (same content as {r['duplicate_of']}: computed once)"
-                                              if r.get("duplicate_of") else "")
+                                              if r.get("duplicate_of") else "") + _text_detail(r)
             if r["status"] == "done" else r["output"])
         print(f"{r['name']:<{width}}  {r['status']:<7}  {detail}", file=sys.stderr)
     print(f"report: {job.report_prefix}.json, .csv", file=sys.stderr)

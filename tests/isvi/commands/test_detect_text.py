@@ -95,8 +95,14 @@ def test_inpaint_mask_text_copies_a_video_without_text(clips, capsys):
     np.testing.assert_array_equal(read_video(out)[0], read_video(d / "plain.mkv")[0])
 
 
-def test_batch_refuses_mask_text_in_one_line(tmp_path, capsys):
-    (tmp_path / "src").mkdir()
-    assert main(["batch", str(tmp_path / "src"), "-o", str(tmp_path / "dst"), "--mask", "text"]) == 2
-    err = capsys.readouterr().err.strip()
-    assert err.startswith("isvi: error: mask: 'text' is not supported by isvi batch") and "\n" not in err
+def test_batch_takes_mask_text_from_the_command_line_and_a_manifest(tmp_path):
+    from isvi.cli import build_parser
+    from isvi.commands.batch import resolve_job
+    from storage.manifests import list_videos
+
+    args = build_parser().parse_args(["batch", str(tmp_path / "src"), "-o", str(tmp_path / "dst"), "--mask", "text"])
+    assert resolve_job(args).inpaint.mask == "text"  # no longer refused
+    (tmp_path / "a.mp4").write_bytes(b"")
+    (tmp_path / "m.csv").write_text("video,mask\na.mp4,text\n")
+    (item,) = list_videos(str(tmp_path / "m.csv"))
+    assert item.mask == "text" and item.own_mask  # a detection, not a file beside the manifest

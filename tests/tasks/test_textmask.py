@@ -1,0 +1,142 @@
+"""``mask: text`` in the batch: the cached per-video text-mask stage, its key, and the batch's stages over it."""
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from media.text import TextMasks, TextParams
+from media.video import read_video
+from storage.manifests import VideoItem
+from storage.zarr_cache import ZarrCache
+from tasks import textmask
+from tasks.config import InpaintConfig
+from tasks.keys import content_id
+from tests.batch_clips import write_clip
+from tests.media.text.clips import background, burn_text
+
+CFG = InpaintConfig(mask="text", window_frames=10, overlap_frames=3, flow_preset="ultrafast", codec="ffv1")
+
+
+def synthetic_masks(frames: int, on: list[int]) -> TextMasks:
+    """TextMasks of a 90x160 video searched over its lower half at 48x96, text in frames ``on``."""
+    rng = np.random.default_rng(0)
+    out = TextMasks(160, 90, (0, 45, 160, 90), (48, 96), 2)
+    for k in range(frames):
+        m = np.zeros((48, 96), bool)
+        if k in on:
+            m[10 + k % 5:20 + k % 5, 8:80] = rng.random((10, 72)) > 0.2
+        out.packed.append(np.packbits(m) if m.any() else None)
+    return out
+
+
+def test_frame_ranges():
+    assert textmask.frame_ranges(np.zeros(5, bool)) == ""
+    on = np.zeros(70, bool)
+    on[[3]] = True
+    on[12:41] = True
+    on[55:61] = True
+    assert textmask.frame_ranges(on) == "3, 12-40, 55-60"
+    assert textmask.frame_ranges(np.ones(4, bool)) == "0-3"
+
+
+def test_key_follows_the_detector_settings():
+    vid = "0123456789abcdef"
+    key = textmask.text_key(vid)
+    assert key == textmask.text_key(vid, TextParams())  # the defaults, as --mask text uses them
+    assert key.stage == "textmask" and key.video == vid
+    assert textmask.text_key("fedcba9876543210").fp != key.fp
+    changed = [replace(TextParams(), dilate_px=5), replace(TextParams(), long_side=640),
+               replace(TextParams(), db=replace(TextParams().db, min_height=9.0)),
+               replace(TextParams(), gap=4)]
+    assert len({textmask.text_key(vid, p).fp for p in changed} | {key.fp}) == len(changed) + 1
+    assert textmask.text_key(vid, replace(TextParams(), chunk=8)) == key  # memory only: same masks
+    # the video's identity carries the detector too: other settings, other stages after it
+    fp = textmask.detector_fingerprint()
+    assert fp == textmask.detector_fingerprint(TextParams())
+    assert fp != textmask.detector_fingerprint(replace(TextParams(), dilate_px=5))
+
+
+def test_content_id_of_a_text_mask(tmp_path):
+    clip = write_clip(tmp_path / "a.mkv", background(4))
+    a = content_id(clip, "text", (), text_detector="d1")
+    assert a == content_id(clip, "text", (), text_detector="d1")
+    assert a != content_id(clip, "text", (), text_detector="d2") != content_id(clip, None, ("0,0,4,4",))
+    with pytest.raises(ValueError):
+        content_id(clip, "text", ())
+
+
+@pytest.mark.parametrize("on", [[1, 2, 3, 7], []])
+def test_cache_roundtrip(tmp_path, on):
+    cache = ZarrCache(str(tmp_path / "cache"))
+    masks = synthetic_masks(9, on)
+    key = textmask.text_key("0123456789abcdef")
+    textmask.write_text_masks(cache, key, masks)
+    assert cache.complete_marker(key)["frames_with_text"] == len(on)
+    back = textmask.read_text_masks(cache, key)
+    assert (back.width, back.height, back.box, back.shape, back.dilate_px) == \
+        (masks.width, masks.height, masks.box, masks.shape, masks.dilate_px)
+    np.testing.assert_array_equal(back.has_text, masks.has_text)
+    np.testing.assert_array_equal(back.read(0, 9), masks.read(0, 9))
+    np.testing.assert_array_equal(textmask.text_frames(cache, "0123456789abcdef"), masks.has_text)
+    lazy = textmask.cached_text_reader(cache, key)
+    for a, b in ((0, 9), (2, 5), (4, 4), (8, 12)):
+        np.testing.assert_array_equal(lazy(a, b), masks.read(a, b))
+
+
+@pytest.fixture(scope="module")
+def subtitled(tmp_path_factory):
+    d = tmp_path_factory.mktemp("subs")
+    clean = background(14, seed=1)  # a pan with no text of its own (the photo has some)
+    frames, truth = burn_text(clean, {3: "Hello there, friend", 10: ""})
+    return write_clip(d / "subs.mkv", frames), clean, truth
+
+
+def test_detected_once_then_read_from_the_cache(subtitled, tmp_path, monkeypatch):
+    clip, _, truth = subtitled
+    cache = ZarrCache(str(tmp_path / "cache"))
+    params = TextParams()
+    first = textmask.video_text_reader(cache, "0123456789abcdef", str(clip), params)
+    # text in 3-9, each mask held one frame before and after
+    assert textmask.frame_ranges(textmask.text_frames(cache, "0123456789abcdef")) == "2-10"
+    holes = first(0, 14)
+    assert (holes & truth).sum() / truth.sum() > 0.95
+
+    def no_detection(*args, **kwargs):
+        raise AssertionError("the cached masks should have been used")
+
+    monkeypatch.setattr("media.text.detect_text", no_detection)
+    again = textmask.video_text_reader(cache, "0123456789abcdef", str(clip), params)
+    np.testing.assert_array_equal(again(0, 14), holes)
+    for a, b in ((0, 3), (5, 9), (9, 20), (12, 14)):  # any range, read from the cache alone
+        np.testing.assert_array_equal(again(a, b), holes[a:b])
+    with pytest.raises(AssertionError, match="cached masks"):  # other settings: not that cache entry
+        textmask.video_text_reader(cache, "0123456789abcdef", str(clip), replace(params, dilate_px=5))
+
+
+@pytest.mark.slow  # two inpaintings of the clip (about 10 s)
+def test_batch_stages_give_the_frames_of_isvi_inpaint_mask_text(subtitled, tmp_path):
+    from tasks.inpaint_video import inpaint_video
+    from tests.tasks.test_stages import run_all
+
+    clip, _, truth = subtitled
+    cache = ZarrCache(str(tmp_path / "cache"))
+    v, refs = run_all(VideoItem(str(clip), "subs.mkv"), tmp_path / "batch.mkv", CFG, cache, detect=False)
+    assert v.mask == "text" and not v.passthrough
+    assert v.frames_with_text == int(truth.any(axis=(1, 2)).sum()) + 2  # held one frame before and after
+    assert v.text_frames == "2-10"
+    assert [r["stage"] for r in cache.ls() if r["stage"] == "textmask" and r["complete"]] == ["textmask"]
+    inpaint_video(clip, tmp_path / "single.mkv", CFG)
+    np.testing.assert_array_equal(read_video(tmp_path / "batch.mkv")[0], read_video(tmp_path / "single.mkv")[0])
+
+
+def test_a_video_without_text_is_copied_through(tmp_path):
+    from tests.tasks.test_stages import run_all
+
+    plain = np.full((6, 120, 200, 3), 90, np.uint8)
+    plain[..., 1] = np.linspace(40, 200, 200, dtype=np.uint8)[None, None, :]
+    clip = write_clip(tmp_path / "plain.mkv", plain)
+    v, _ = run_all(VideoItem(str(clip), "plain.mkv"), tmp_path / "out.mkv", CFG, ZarrCache(str(tmp_path / "c")),
+                   detect=False)
+    assert v.passthrough and v.frames_with_text == 0 and v.text_frames == ""
+    np.testing.assert_array_equal(read_video(tmp_path / "out.mkv")[0], read_video(clip)[0])
