@@ -29,9 +29,8 @@ def fill_key_frame(frame: np.ndarray, hole: np.ndarray, gx: np.ndarray, gy: np.n
     Solving the propagated gradients first and filling only what they cannot reach (as before)
     left a few isolated pixels solved from gradients at a static hole's edge, which the spatial
     fill then took as known (up to 160 levels off on the burnt-in watermark clip). On the 11 dev
-    clips (``benchmarks/devset.md``) this order scored 25.31 dB against 25.12, seven clips up
-    (vtest_static_blob +1.79, testmovie_burnt_text +0.37), fish_static_text -0.28 and
-    city_subtitles -0.11.
+    clips (``benchmarks/devset.md``) this order scored 25.30 dB against 25.12 (vtest_static_blob
+    +1.79, testmovie_burnt_text +0.19, fish_static_text -0.30, city_subtitles -0.12).
     """
     spatial = spatial_fill(np.clip(frame, 0.0, 1.0), hole, method)
     sgx, sgy = image_gradients(spatial)
