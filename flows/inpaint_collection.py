@@ -32,7 +32,7 @@ from prefect.futures import wait  # noqa: E402
 
 from flows.config import JobConfig  # noqa: E402
 from flows.runtime import count_gpus, default_task_runner, prefect_server, task_runner  # noqa: E402
-from storage.manifests import exists, list_videos  # noqa: E402
+from storage.manifests import DETECTED_MASKS, exists, list_videos  # noqa: E402
 from storage.zarr_cache import ZarrCache, get_fs, put_bytes  # noqa: E402
 from tasks import stage_tasks as T  # noqa: E402
 from tasks.automask import auto_mask_pools, mask_of  # noqa: E402
@@ -44,7 +44,6 @@ REPORT_FIELDS = ("name", "status", "frames", "frames_with_hole", "frames_with_te
                  "seconds", "computed_stages", "cached_stages", "error", "note", "output", "mask_preview",
                  "duplicate_of")
 NO_TEXT_NOTE = "no text found; copied through"
-DETECTED_MASKS = ("auto", "text")  # masks found by a detector: each video gets a preview PNG of its mask
 
 
 def _gpu(job: JobConfig):

@@ -49,6 +49,6 @@ def probe_video(item: VideoItem, output: str, cfg: InpaintConfig, cache: ZarrCac
                     fps=str(info.fps), is_folder=info.is_folder,
                     shots=tuple(ShotSpec(i, a, b) for i, (a, b) in enumerate(shots)),
                     passthrough=not coverage.any(), mask_pool=mask_pool,
-                    frames_with_hole=int(np.count_nonzero(coverage)), 
+                    frames_with_hole=int(np.count_nonzero(coverage)),
                     frames_with_text=None if has_text is None else int(has_text.sum()),
                     text_frames=None if has_text is None else frame_ranges(has_text))

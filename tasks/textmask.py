@@ -80,23 +80,25 @@ def write_text_masks(cache: ZarrCache, key: StageKey, masks, **marker_info) -> N
                 frames_with_text=int(has_text.sum()), **marker_info)
 
 
-def read_text_masks(cache: ZarrCache, key: StageKey):
-    """The :class:`media.text.TextMasks` of a finished text-mask stage."""
+def _text_masks(attrs: dict, packed: list):
+    """A :class:`media.text.TextMasks` from a text-mask stage's attributes and per-frame packed masks."""
     from media.text import TextMasks
 
-    arrays, attrs = cache.read(key, ["has_text", "packed"])
-    rows = iter(arrays["packed"])
-    packed = [next(rows) if t else None for t in np.asarray(arrays["has_text"], bool)]
     return TextMasks(int(attrs["width"]), int(attrs["height"]), tuple(attrs["box"]), tuple(attrs["shape"]),
                      int(attrs["dilate_px"]), packed)
+
+
+def read_text_masks(cache: ZarrCache, key: StageKey):
+    """The :class:`media.text.TextMasks` of a finished text-mask stage."""
+    arrays, attrs = cache.read(key, ["has_text", "packed"])
+    rows = iter(arrays["packed"])
+    return _text_masks(attrs, [next(rows) if t else None for t in np.asarray(arrays["has_text"], bool)])
 
 
 def cached_text_reader(cache: ZarrCache, key: StageKey):
     """``read(start, stop) -> (n, H, W)`` holes of a finished text-mask stage that reads only the
     packed masks of frames ``[start, stop)`` from the cache (memory: the frames asked for, not
     the video), through :meth:`media.text.TextMasks.read`."""
-    from media.text import TextMasks
-
     group = cache.open(key)
     attrs = dict(group.attrs)
     has_text = np.asarray(group["has_text"][:], bool)
@@ -105,8 +107,7 @@ def cached_text_reader(cache: ZarrCache, key: StageKey):
 
     def read(start: int, stop: int) -> np.ndarray:
         start, stop = max(0, start), min(stop, n)
-        masks = TextMasks(int(attrs["width"]), int(attrs["height"]), tuple(attrs["box"]), tuple(attrs["shape"]),
-                          int(attrs["dilate_px"]), [None] * n)
+        masks = _text_masks(attrs, [None] * n)
         if stop > start and row[stop] > row[start]:
             rows = iter(group["packed"][int(row[start]):int(row[stop])])
             for k in np.flatnonzero(has_text[start:stop]) + start:
