@@ -1,3 +1,5 @@
+import math
+
 import numpy as np
 import pytest
 
@@ -88,6 +90,26 @@ class TestPropagateGradients:
         y, x = 40, 66
         assert src.t[8, y, x] == 8 - 2
         assert src.x[8, y, x] == pytest.approx(x + 2 * 3)
+
+    def test_nearer_source_in_time_weighs_more(self):
+        """A still scene whose hole covers frames 1-5: frame 1's past source is 1 frame away,
+        its future source 5. Both chains are exact (zero flow), so only the distance in time
+        tells them apart; frame 3, halfway, takes the plain mean."""
+        t, h, w = 7, 24, 24
+        holes = np.zeros((t, h, w), bool)
+        holes[1:6, 8:16, 8:16] = True
+        gx = np.zeros((t, h, w, 1), np.float32)
+        gx[:] = 0.5  # what frames 1-5 hold is ignored; frame 0 says 0, frame 6 says 1
+        gx[0], gx[6] = 0.0, 1.0
+        gy = np.zeros_like(gx)
+        zero = np.zeros((t - 1, h, w, 2), np.float32)
+        fx, _, missing = propagate_gradients(gx, gy, holes, zero, zero, time_scale=10.0)
+        assert not missing.any()
+        w_near, w_far = np.exp(-1 / 10.0), np.exp(-5 / 10.0)
+        np.testing.assert_allclose(fx[1, 8:16, 8:16], w_far / (w_near + w_far), atol=1e-6)  # ~0.40, nearer 0
+        np.testing.assert_allclose(fx[3, 8:16, 8:16], 0.5, atol=1e-6)
+        fx, _, _ = propagate_gradients(gx, gy, holes, zero, zero, time_scale=math.inf)
+        np.testing.assert_allclose(fx[1, 8:16, 8:16], 0.5, atol=1e-6)  # distance off: the plain mean
 
     def test_chains_longer_than_max_trace_are_cut(self):
         """The hole spans x 40..71 and the pan is 3 px a frame: x=44 first shows 10 frames
