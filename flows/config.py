@@ -12,7 +12,8 @@ from media.video import LOSSLESS_CONTAINERS
 
 
 class JobConfig(BaseModel):
-    """What to inpaint, where results and intermediates go, and how shots are found.
+    """What to inpaint and where results and intermediates go (how shots are found is ``inpaint``'s,
+    as for ``isvi inpaint``).
 
     Precedence in ``isvi batch``: command-line option > ``--config job.toml`` (its ``[inpaint]``
     table and top-level keys) > the defaults here.
@@ -28,9 +29,6 @@ class JobConfig(BaseModel):
         "video", description="which videos share one --mask auto detection: each its own, those in one folder "
                              "(one source per folder), or all of the job's; resolutions of one aspect ratio "
                              "pool together, each aspect ratio apart")
-    detect_shots: bool = True
-    shot_threshold: float = Field(10.0, gt=0, le=100, description="FFmpeg scdet score (percent) that marks a cut")
-    min_shot_frames: int = Field(15, ge=1, le=10000)
     overwrite: bool = False
     gpus: int = Field(0, ge=0, le=64, description="GPUs the Dask workers advertise (GPU stages ask for one)")
     report: str | None = Field(None, description="report path prefix; default '<dest>/isvi-report'")

@@ -38,6 +38,12 @@ class InpaintConfig(BaseModel):
                            "drawn tight to a logo's edge, whose soft edge would leave a ghost")
     auto_mask_frames: Literal["showing", "all"] = Field(
         "showing", description="with --mask auto: inpaint only the frames that show the overlay, or all frames")
+    # shots
+    detect_shots: bool = Field(True, description="split the video at its cuts (FFmpeg scdet) and inpaint each "
+                               "shot on its own, so no content is taken across a cut")
+    shot_threshold: float = Field(10.0, gt=0, le=100, description="FFmpeg scdet score (percent) that marks a cut")
+    min_shot_frames: int = Field(15, ge=1, le=10000, description="shortest shot (frames): a cut closer than this "
+                                 "to the previous one is not taken")
     # working region and size
     max_side: int = Field(960, ge=64, le=8192, description="longest side of the working frames")
     roi: bool = Field(True, description="work on a crop around the hole instead of the whole frame")

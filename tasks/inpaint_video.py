@@ -1,7 +1,8 @@
 """``isvi inpaint``'s driver: one video, window by window, through the one window pipeline.
 
-Memory is bounded by the window, not the video: frames are decoded window by window and
-finalised frames go straight to the encoder. Windows are planned and anchored by
+The video is cut into shots at its cuts, as the batch cuts it (``video_shots``), and each shot
+into windows. Memory is bounded by the window, not the video: frames are decoded window by
+window and finalised frames go straight to the encoder. Windows are planned and anchored by
 ``isvi_models.windows`` and each is inpainted by ``isvi_models.pipeline.inpaint_frames``
 (crop, flow, completion, fill, paste back), the same functions the batch's stages call one
 by one, so both front doors give the same frames. Every pixel outside the (dilated) hole is
@@ -139,13 +140,26 @@ def inpaint_video(input_path: str | os.PathLike, output: str | os.PathLike, cfg:
                         writer.write(src.read(s, s + cfg.window_frames))
                         bars.advance("encode", min(cfg.window_frames, info.frames - s))
                 else:
-                    run_windows(lambda a, b: (src.read(a, b), masks.read_holes(a, b, cfg.dilate_px)), info.frames,
-                                cfg, settings, writer.write, bars)
+                    for first, stop in video_shots(src, cfg):
+                        run_windows(lambda a, b, o=first: (src.read(o + a, o + b), masks.read_holes(o + a, o + b,
+                                                                                                     cfg.dilate_px)),
+                                    stop - first, cfg, settings, writer.write, bars)
                 writer.finish(info.frames, input_path)
         finally:
             bars.close()
     return InpaintReport(info.frames, time.perf_counter() - started, dict(bars.seconds), passthrough,
                          int(np.count_nonzero(coverage)))
+
+
+def video_shots(src: VideoSource, cfg: InpaintConfig) -> list[tuple[int, int]]:
+    """The shots ``[(start, stop), ...]`` the video is inpainted in, one after the other: its cuts as
+    the batch's probe finds them (``media.shots.detect_shots``, same settings), or one shot with
+    ``detect_shots`` off. Windows never cross a cut, so no content is taken from another shot."""
+    if not cfg.detect_shots or src.info.frames < 2:
+        return [(0, src.info.frames)]
+    from media.shots import detect_shots
+
+    return detect_shots(src, cfg.shot_threshold, cfg.min_shot_frames)
 
 
 def open_video_holes(cfg: InpaintConfig, src: VideoSource) -> MaskSource:

@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from flows.config import JobConfig
-from isvi.commands.method_options import MASK, METHOD, OUTPUT, add_options
+from isvi.commands.method_options import MASK, METHOD, OUTPUT, SHOTS, add_options
 from tasks.config import field_choices
 
 EPILOG = """\
@@ -53,11 +53,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--cluster", metavar="tcp://HOST:8786", help="use this Dask scheduler instead of a local cluster")
     g.add_argument("--workers", type=int, metavar="N", help="local cluster worker processes; default: CPU count")
     g.add_argument("--gpus", type=int, metavar="N", help="GPUs the local workers advertise; GPU stages need one")
-    g = p.add_argument_group("shots")
-    g.add_argument("--no-shots", dest="detect_shots", action="store_const", const=False,
-                   help="treat each video as one shot")
-    g.add_argument("--shot-threshold", type=float, metavar="X", help="FFmpeg scdet score that marks a cut (10)")
-    g.add_argument("--min-shot", dest="min_shot_frames", type=int, metavar="N", help="shortest shot (15 frames)")
+    add_options(p.add_argument_group("shots (as in 'isvi inpaint')"), SHOTS, dest_prefix="m_")
     add_options(p.add_argument_group("mask (as in 'isvi inpaint')"), MASK, dest_prefix="m_")
     add_options(p.add_argument_group("method (as in 'isvi inpaint')"), METHOD, dest_prefix="m_")
     add_options(p.add_argument_group("output (as in 'isvi inpaint')"), OUTPUT, dest_prefix="m_")
@@ -90,8 +86,7 @@ def resolve_job(args: argparse.Namespace):
         inpaint["mask"] = args.mask
     if args.box:
         inpaint["box"] = tuple(args.box)
-    for k in ("cache", "overwrite", "gpus", "detect_shots", "shot_threshold", "min_shot_frames", "report",
-              "auto_mask_pool"):
+    for k in ("cache", "overwrite", "gpus", "report", "auto_mask_pool"):
         if getattr(args, k) is not None:
             values[k] = getattr(args, k)
     if values.get("overwrite"):

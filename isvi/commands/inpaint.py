@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from isvi.commands.method_options import MASK, METHOD, OUTPUT, add_options
+from isvi.commands.method_options import MASK, METHOD, OUTPUT, SHOTS, add_options
 from tasks.config import InpaintConfig
 
 EPILOG = """\
@@ -40,6 +40,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--box", action="append", metavar="X,Y,W,H",
                    help="rectangle to remove, in pixels or as fractions (repeatable; adds to --mask)")
     add_options(g, MASK)
+    add_options(p.add_argument_group("shots"), SHOTS)
     add_options(p.add_argument_group("method"), METHOD)
     g = p.add_argument_group("output")
     add_options(g, OUTPUT)

@@ -35,6 +35,11 @@ MASK = (
     ("--dilate", "dilate_px", dict(type=int, metavar="PX"), None),
     ("--auto-mask-frames", "auto_mask_frames", dict(choices=_choices("auto_mask_frames")), None),
 )
+SHOTS = (
+    ("--no-shots", "detect_shots", dict(action="store_const", const=False), "treat the video as one shot"),
+    ("--shot-threshold", "shot_threshold", dict(type=float, metavar="X"), None),
+    ("--min-shot", "min_shot_frames", dict(type=int, metavar="N"), None),
+)
 METHOD = (
     ("--max-side", "max_side", dict(type=int, metavar="PX"), None),
     ("--no-roi", "roi", dict(action="store_const", const=False),

@@ -53,3 +53,23 @@ class TestInpaintArrays:
     def test_empty_mask_returns_the_input(self):
         clip = (panned_clip(frames=3, height=32, width=32) * 255).astype(np.uint8)
         np.testing.assert_array_equal(inpaint_arrays(clip, np.zeros((3, 32, 32), bool)), clip)
+
+
+def test_a_cut_splits_the_video_into_shots_that_share_nothing(tmp_path):
+    """Two shots of different photos, one hole over both: the second shot's output is exactly
+    what that shot alone gives (no content taken across the cut); with --no-shots it is not."""
+    from media.video import read_video
+    from tasks.inpaint_video import inpaint_video
+    from tests.batch_clips import cut_clip, write_clip
+
+    frames = cut_clip(20, 20)
+    cut = write_clip(tmp_path / "cut.mkv", frames)
+    second = write_clip(tmp_path / "second.mkv", frames[20:])
+    cfg = InpaintConfig(box=("20,14,20,18",), codec="ffv1", quiet=True)
+    inpaint_video(cut, tmp_path / "cut_out.mkv", cfg)
+    inpaint_video(second, tmp_path / "second_out.mkv", cfg)
+    inpaint_video(cut, tmp_path / "one_shot.mkv", cfg.model_copy(update={"detect_shots": False}))
+    both, alone = read_video(tmp_path / "cut_out.mkv")[0], read_video(tmp_path / "second_out.mkv")[0]
+    assert both.shape == frames.shape
+    np.testing.assert_array_equal(both[20:], alone)
+    assert (read_video(tmp_path / "one_shot.mkv")[0][20:] != alone).any()  # one window over the cut mixes them
