@@ -243,6 +243,7 @@ class FrameWriter:
         self.copy_from = copy_streams_from
         self.is_folder = self.dest.suffix == ""
         self._native: NativeFrames | None = None
+        self._pad = (0, 0)  # rows, columns added at the bottom/right (an odd-sized input in H.264)
         if not self.dest.parent.exists():
             raise InputError(self.dest.parent, "output folder does not exist")
         for stale in remove_dead_siblings(self.dest):
@@ -269,8 +270,9 @@ class FrameWriter:
                                         ".mov or .avi, or a folder name without a suffix") from None
         if codec == "h264":
             stream = self._container.add_stream("libx264", rate=info.fps)
-            stream.pix_fmt = h264_pix_fmt(info)
+            stream.pix_fmt, width, height = h264_format(info)
             stream.options = {"crf": str(crf), "preset": preset}
+            self._pad = (height - info.height, width - info.width)
         elif codec == "ffv1":
             stream = self._container.add_stream("ffv1", rate=info.fps)
             # the input's own YUV/grey format and depth, its samples kept outside the hole (media.native);
@@ -280,7 +282,7 @@ class FrameWriter:
                 stream.pix_fmt = "bgr0"
         else:
             raise ConfigError(f"codec: must be 'h264' or 'ffv1', got {codec!r}")
-        stream.width, stream.height = info.width, info.height
+        stream.width, stream.height = info.width + self._pad[1], info.height + self._pad[0]
         if info.pts is not None:  # the input's own time base, so its frame times are kept exactly
             stream.time_base = stream.codec_context.time_base = info.time_base
         else:
@@ -317,6 +319,8 @@ class FrameWriter:
             else:
                 import av
 
+                if self._pad != (0, 0):
+                    frame = np.pad(frame, ((0, self._pad[0]), (0, self._pad[1]), (0, 0)), mode="edge")
                 vf = (self._native.frame(frame) if self._native is not None
                       else av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format="rgb24"))
                 if self.info.pts is not None:
@@ -387,10 +391,13 @@ class FrameWriter:
             self.abort()
 
 
-def h264_pix_fmt(info: VideoInfo) -> str:
-    """The H.264 output's chroma layout: the input's (4:2:0, 4:2:2 or 4:4:4) where x264 can write
-    it at this size, else 4:4:4 with a one-line warning; 8 bits, with a warning for a deeper input
-    (frames are decoded to 8-bit RGB; an FFV1 output keeps the depth, media.native)."""
+def h264_format(info: VideoInfo) -> tuple[str, int, int]:
+    """The H.264 output's pixel format and size: the input's chroma layout (4:2:0, 4:2:2 or 4:4:4)
+    at 8 bits. x264 needs even sides for 4:2:0 and an even width for 4:2:2, and H.264's cropping
+    works in 2-pixel units there, so an odd-sized input is written one column and/or row larger
+    (the last one repeated, every input pixel kept where it was) rather than as 4:4:4, which many
+    players cannot play. What is not kept (the size, a depth above 8 bits, as frames are decoded
+    to 8-bit RGB; FFV1 keeps both, media.native) is said in one warning line."""
     import av
 
     src = info.pix_fmt or "yuv420p"
@@ -398,17 +405,22 @@ def h264_pix_fmt(info: VideoInfo) -> str:
         depth = max(c.bits for c in av.VideoFormat(src).components)
     except (ValueError, av.error.FFmpegError):
         depth = 8
-    if depth > 8:
-        log.warning("%s: the input is %s-bit (%s); the H.264 output is 8-bit (--codec ffv1 keeps the depth)",
-                    info.path, depth, src)
     layout = "444" if ("444" in src or src.startswith(("gbr", "rgb", "bgr"))) else "422" if "422" in src else "420"
-    odd_w, odd_h = info.width % 2, info.height % 2
-    if (layout == "420" and (odd_w or odd_h)) or (layout == "422" and odd_w):
-        log.warning("%s: %dx%d is odd-sized and x264's 4:2:%s needs even sides, so the output is yuv444p, "
-                    "which some players cannot play (--codec ffv1, or an even-sized input, avoids it)",
-                    info.path, info.width, info.height, "0" if layout == "420" else "2")
-        layout = "444"
-    return f"yuv{layout}p"
+    width = info.width + (info.width % 2 if layout in ("420", "422") else 0)
+    height = info.height + (info.height % 2 if layout == "420" else 0)
+    lost = []
+    if depth > 8:
+        lost.append(f"the input is {depth}-bit ({src}) and the output 8-bit")
+    if (width, height) != (info.width, info.height):
+        lost.append(f"{info.width}x{info.height} is odd-sized and H.264 4:2:{'0' if layout == '420' else '2'} "
+                    f"needs even sides, so the output is {width}x{height}, its last "
+                    f"{'column and row' if width != info.width and height != info.height else 'column' if width != info.width else 'row'}"
+                    f" repeated")
+    if lost:
+        keeps = " and ".join(k for k, on in (("exact size", (width, height) != (info.width, info.height)),
+                                             ("depth", depth > 8)) if on)
+        log.warning("%s: %s; --codec ffv1 keeps the %s", info.path, "; ".join(lost), keeps)
+    return f"yuv{layout}p", width, height
 
 
 def _copy_tags(src_stream, dst_stream) -> None:
