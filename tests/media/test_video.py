@@ -163,6 +163,20 @@ def test_every_frame_keeps_its_presentation_time(tmp_path, output, codec):
         assert _frame_times(out) == times
 
 
+def _flat_frame(w, h, fmt, grey):
+    """A frame of one grey level in ``fmt``, its planes filled directly: swscale's RGB to
+    yuv420p10le conversion at an odd size leaves a stray row of garbage now and then."""
+    import av
+
+    ref = av.VideoFrame.from_ndarray(np.full((2, 2, 3), grey, np.uint8), format="rgb24").reformat(format=fmt)
+    frame = av.VideoFrame(w, h, fmt)
+    dtype = np.uint16 if av.VideoFormat(fmt).components[0].bits > 8 else np.uint8
+    for src, dst in zip(ref.planes, frame.planes):
+        value = np.frombuffer(src, dtype)[0]
+        dst.update(np.full(dst.buffer_size // np.dtype(dtype).itemsize, value, dtype).tobytes())
+    return frame
+
+
 @pytest.mark.parametrize("src_fmt,size,expect,out_size,warnings", [
     ("yuv420p", (64, 48), "yuv420p", (64, 48), ()),
     ("yuv444p", (64, 48), "yuv444p", (64, 48), ()),  # became yuv420p before
@@ -187,9 +201,9 @@ def test_h264_output_keeps_the_chroma_layout_and_says_what_it_cannot_keep(tmp_pa
         s = out.add_stream("libx264" if w % 2 == 0 and h % 2 == 0 else "ffv1", rate=25)
         s.width, s.height, s.pix_fmt = w, h, src_fmt
         for i in range(3):
-            frame = av.VideoFrame.from_ndarray(np.full((h, w, 3), 40 * i, np.uint8), format="rgb24")
+            frame = _flat_frame(w, h, src_fmt, 40 * i)
             frame.pts = i
-            for p in s.encode(frame.reformat(format=s.pix_fmt)):
+            for p in s.encode(frame):
                 out.mux(p)
         for p in s.encode():
             out.mux(p)
