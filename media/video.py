@@ -78,12 +78,15 @@ def read_image(path: Path, flags: int | None = None) -> np.ndarray:
 
 def _reason(exc: Exception) -> str:
     """What went wrong, in words: FFmpeg's message without the errno and path PyAV adds, or the
-    first line of decord's without its C++ source location (``[12:00:00] /src/...cc:123: ``)."""
+    first line of decord's without its C++ source location (``[12:00:00] /src/...cc:123: ``) and
+    without the C++ of a failed check."""
     import re
 
     text = getattr(exc, "strerror", None) or str(exc).splitlines()[0] if str(exc) else type(exc).__name__
     text = re.sub(r"^\[[\d:]+\]\s*\S+:\d+:\s*", "", str(text))
     text = re.sub(r"^\s*\w*Error:\s*", "", text)
+    if text.startswith("Check failed:"):  # a failed assertion in decord's C++, which says nothing to a user
+        text = "its video stream cannot be decoded"
     return text.strip() or type(exc).__name__
 
 
@@ -114,6 +117,9 @@ class VideoSource:
         import av
         import decord
 
+        # decord's own FFmpeg would print its complaints about a damaged file on stderr, many lines
+        # of them; what went wrong is reported in one line instead
+        decord.logging.set_level(decord.logging.QUIET)
         try:
             with av.open(str(self.path)) as container:
                 vstreams = container.streams.video

@@ -245,6 +245,29 @@ class TestBadInput:
         assert "Errno" not in err and ".cc:" not in err and "Error:" not in err.split("mangled.mp4", 1)[1]
 
 
+    def test_a_damaged_mkv_is_one_line_on_stderr_without_decords_internals(self, tmp_path):
+        """Damaged from its second kilobyte on: decord's failed C++ check was the message, after eight
+        lines of its FFmpeg's complaints on stderr."""
+        src = tmp_path / "damaged.mkv"
+        with av.open(str(src), "w") as c:
+            st = c.add_stream("libx264", rate=25)
+            st.width, st.height, st.pix_fmt = 128, 96, "yuv420p"
+            for i in range(40):
+                vf = av.VideoFrame.from_ndarray(np.full((96, 128, 3), i * 6, np.uint8), format="rgb24")
+                vf.pts = i
+                c.mux(st.encode(vf))
+            c.mux(st.encode())
+        data = bytearray(src.read_bytes())
+        for i in range(1000, len(data), 7):
+            data[i] = (data[i] * 31 + 7) & 255
+        src.write_bytes(bytes(data))
+        res = subprocess.run([sys.executable, "-m", "isvi", "inpaint", str(src), "--box", "10,10,20,20", "-o",
+                              str(tmp_path / "o.mkv"), "--codec", "ffv1"], capture_output=True, text=True)
+        assert res.returncode == 2
+        assert res.stderr.strip().splitlines() == [f"isvi: error: {src}: is not a readable video "
+                                                   "(its video stream cannot be decoded)"], res.stderr
+        assert [p.name for p in tmp_path.iterdir()] == ["damaged.mkv"]
+
 class TestWriteErrors:
     """A full disk or an unwritable folder: one line naming the output, exit 2, nothing partial."""
 
