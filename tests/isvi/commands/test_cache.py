@@ -35,3 +35,20 @@ def test_batch_bad_option_exits_2(tmp_path, capsys):
     (tmp_path / "a.mp4").write_bytes(b"x")
     assert main(["batch", str(tmp_path), "-o", str(tmp_path / "out"), "--window", "2"]) == 2
     assert "inpaint.window_frames" in capsys.readouterr().err
+
+
+def test_batch_unwritable_destination_exits_2_before_any_work(tmp_path, capsys):
+    """It computed every video, failed each encode and then the report with a traceback."""
+    import os
+    from pathlib import Path
+
+    if os.geteuid() == 0:  # root writes through permission bits: a folder no one may create files in
+        dest = Path("/proc/self/isvi-out")
+    else:
+        (tmp_path / "ro").mkdir()
+        (tmp_path / "ro").chmod(0o555)
+        dest = tmp_path / "ro" / "out"
+    (tmp_path / "a.mp4").write_bytes(b"x")
+    assert main(["batch", str(tmp_path), "-o", str(dest), "--box", "1,1,2,2", "--cache", str(tmp_path / "c")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and str(dest) in err[0] and "cannot be written" in err[0], err
