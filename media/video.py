@@ -24,6 +24,7 @@ import numpy as np
 from isvi_models.atomic import remove_dead_siblings, rename_no_replace, temp_sibling
 from isvi_models.errors import ConfigError, InputError
 from media.decode import FrameCursor
+from media.h264 import h264_format
 from media.native import NativeFrames
 
 log = logging.getLogger("isvi.video")
@@ -395,38 +396,6 @@ class FrameWriter:
     def __exit__(self, exc_type, exc, tb) -> None:
         if exc_type is not None:
             self.abort()
-
-
-def h264_format(info: VideoInfo) -> tuple[str, int, int]:
-    """The H.264 output's pixel format and size: the input's chroma layout (4:2:0, 4:2:2 or 4:4:4)
-    at 8 bits. x264 needs even sides for 4:2:0 and an even width for 4:2:2, and H.264's cropping
-    works in 2-pixel units there, so an odd-sized input is written one column and/or row larger
-    (the last one repeated, every input pixel kept where it was) rather than as 4:4:4, which many
-    players cannot play. What is not kept (the size, a depth above 8 bits, as frames are decoded
-    to 8-bit RGB; FFV1 keeps both, media.native) is said in one warning line."""
-    import av
-
-    src = info.pix_fmt or "yuv420p"
-    try:
-        depth = max(c.bits for c in av.VideoFormat(src).components)
-    except (ValueError, av.error.FFmpegError):
-        depth = 8
-    layout = "444" if ("444" in src or src.startswith(("gbr", "rgb", "bgr"))) else "422" if "422" in src else "420"
-    width = info.width + (info.width % 2 if layout in ("420", "422") else 0)
-    height = info.height + (info.height % 2 if layout == "420" else 0)
-    lost = []
-    if depth > 8:
-        lost.append(f"the input is {depth}-bit ({src}) and the output 8-bit")
-    if (width, height) != (info.width, info.height):
-        lost.append(f"{info.width}x{info.height} is odd-sized and H.264 4:2:{'0' if layout == '420' else '2'} "
-                    f"needs even sides, so the output is {width}x{height}, its last "
-                    f"{'column and row' if width != info.width and height != info.height else 'column' if width != info.width else 'row'}"
-                    f" repeated")
-    if lost:
-        keeps = " and ".join(k for k, on in (("exact size", (width, height) != (info.width, info.height)),
-                                             ("depth", depth > 8)) if on)
-        log.warning("%s: %s; --codec ffv1 keeps the %s", info.path, "; ".join(lost), keeps)
-    return f"yuv{layout}p", width, height
 
 
 def _copy_tags(src_stream, dst_stream) -> None:

@@ -62,7 +62,7 @@ def evaluate_paths(result: str | Path, gt: str | Path, masks: str | Path, *, dil
         raise ConfigError("dilate_px and outside_tol must be >= 0")
     with VideoSource(gt) as gsrc, VideoSource(result) as rsrc:
         gi, ri = gsrc.info, rsrc.info
-        # an H.264 result of an odd-sized input is one column/row larger (media.video.h264_format):
+        # an H.264 result of an odd-sized input is one column/row larger (media.h264.h264_format):
         # its top-left part is the result
         padded = ri.width in (gi.width, gi.width + gi.width % 2) and ri.height in (gi.height, gi.height + gi.height % 2)
         if (ri.width, ri.height) != (gi.width, gi.height) and not padded:
