@@ -123,9 +123,8 @@ def _check_writable(job: JobConfig) -> None:
             continue
         folder = local_path(url)
         try:
-            missing = [p for p in (folder, *folder.parents) if not p.exists()]
+            made += [p for p in (folder, *folder.parents) if not p.exists()]
             folder.mkdir(parents=True, exist_ok=True)
-            made += missing
             with tempfile.TemporaryFile(dir=folder):
                 pass
         except OSError as exc:
