@@ -24,6 +24,7 @@ import numpy as np
 from isvi_models.atomic import remove_dead_siblings, rename_no_replace, temp_sibling
 from isvi_models.errors import ConfigError, InputError
 from media.decode import FrameCursor
+from media.h264 import h264_format
 from media.native import NativeFrames
 
 log = logging.getLogger("isvi.video")
@@ -78,12 +79,15 @@ def read_image(path: Path, flags: int | None = None) -> np.ndarray:
 
 def _reason(exc: Exception) -> str:
     """What went wrong, in words: FFmpeg's message without the errno and path PyAV adds, or the
-    first line of decord's without its C++ source location (``[12:00:00] /src/...cc:123: ``)."""
+    first line of decord's without its C++ source location (``[12:00:00] /src/...cc:123: ``) and
+    without the C++ of a failed check."""
     import re
 
     text = getattr(exc, "strerror", None) or str(exc).splitlines()[0] if str(exc) else type(exc).__name__
     text = re.sub(r"^\[[\d:]+\]\s*\S+:\d+:\s*", "", str(text))
     text = re.sub(r"^\s*\w*Error:\s*", "", text)
+    if text.startswith("Check failed:"):  # a failed assertion in decord's C++, which says nothing to a user
+        text = "its video stream cannot be decoded"
     return text.strip() or type(exc).__name__
 
 
@@ -114,6 +118,9 @@ class VideoSource:
         import av
         import decord
 
+        # decord's own FFmpeg would print its complaints about a damaged file on stderr, many lines
+        # of them; what went wrong is reported in one line instead
+        decord.logging.set_level(decord.logging.QUIET)
         try:
             with av.open(str(self.path)) as container:
                 vstreams = container.streams.video
@@ -243,6 +250,7 @@ class FrameWriter:
         self.copy_from = copy_streams_from
         self.is_folder = self.dest.suffix == ""
         self._native: NativeFrames | None = None
+        self._pad = (0, 0)  # rows, columns added at the bottom/right (an odd-sized input in H.264)
         if not self.dest.parent.exists():
             raise InputError(self.dest.parent, "output folder does not exist")
         for stale in remove_dead_siblings(self.dest):
@@ -269,8 +277,9 @@ class FrameWriter:
                                         ".mov or .avi, or a folder name without a suffix") from None
         if codec == "h264":
             stream = self._container.add_stream("libx264", rate=info.fps)
-            stream.pix_fmt = h264_pix_fmt(info)
+            stream.pix_fmt, width, height = h264_format(info)
             stream.options = {"crf": str(crf), "preset": preset}
+            self._pad = (height - info.height, width - info.width)
         elif codec == "ffv1":
             stream = self._container.add_stream("ffv1", rate=info.fps)
             # the input's own YUV/grey format and depth, its samples kept outside the hole (media.native);
@@ -280,7 +289,7 @@ class FrameWriter:
                 stream.pix_fmt = "bgr0"
         else:
             raise ConfigError(f"codec: must be 'h264' or 'ffv1', got {codec!r}")
-        stream.width, stream.height = info.width, info.height
+        stream.width, stream.height = info.width + self._pad[1], info.height + self._pad[0]
         if info.pts is not None:  # the input's own time base, so its frame times are kept exactly
             stream.time_base = stream.codec_context.time_base = info.time_base
         else:
@@ -317,6 +326,8 @@ class FrameWriter:
             else:
                 import av
 
+                if self._pad != (0, 0):
+                    frame = np.pad(frame, ((0, self._pad[0]), (0, self._pad[1]), (0, 0)), mode="edge")
                 vf = (self._native.frame(frame) if self._native is not None
                       else av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format="rgb24"))
                 if self.info.pts is not None:
@@ -385,30 +396,6 @@ class FrameWriter:
     def __exit__(self, exc_type, exc, tb) -> None:
         if exc_type is not None:
             self.abort()
-
-
-def h264_pix_fmt(info: VideoInfo) -> str:
-    """The H.264 output's chroma layout: the input's (4:2:0, 4:2:2 or 4:4:4) where x264 can write
-    it at this size, else 4:4:4 with a one-line warning; 8 bits, with a warning for a deeper input
-    (frames are decoded to 8-bit RGB; an FFV1 output keeps the depth, media.native)."""
-    import av
-
-    src = info.pix_fmt or "yuv420p"
-    try:
-        depth = max(c.bits for c in av.VideoFormat(src).components)
-    except (ValueError, av.error.FFmpegError):
-        depth = 8
-    if depth > 8:
-        log.warning("%s: the input is %s-bit (%s); the H.264 output is 8-bit (--codec ffv1 keeps the depth)",
-                    info.path, depth, src)
-    layout = "444" if ("444" in src or src.startswith(("gbr", "rgb", "bgr"))) else "422" if "422" in src else "420"
-    odd_w, odd_h = info.width % 2, info.height % 2
-    if (layout == "420" and (odd_w or odd_h)) or (layout == "422" and odd_w):
-        log.warning("%s: %dx%d is odd-sized and x264's 4:2:%s needs even sides, so the output is yuv444p, "
-                    "which some players cannot play (--codec ffv1, or an even-sized input, avoids it)",
-                    info.path, info.width, info.height, "0" if layout == "420" else "2")
-        layout = "444"
-    return f"yuv{layout}p"
 
 
 def _copy_tags(src_stream, dst_stream) -> None:

@@ -263,12 +263,15 @@ class ZarrCache:
 
     def sources(self) -> dict[str, list[str]]:
         """Video id -> the sources (paths or URLs) the batch probed under that id, read from the
-        ``probe`` stage markers (which record them), so a cache can be listed by file name."""
+        ``probe`` stage markers (which record them), so a cache can be listed by file name; then
+        those of the ``encode`` markers, which name copies of one video under other names too
+        (their stages are shared: one probe, one encode per output)."""
         fs, root = self.fs, self.root
         out: dict[str, list[str]] = {}
         if not fs.exists(root):
             return out
-        for p in sorted(fs.glob(f"{root}/*/video/probe-*{MARKER_SUFFIX}")):
+        for p in (sorted(fs.glob(f"{root}/*/video/probe-*{MARKER_SUFFIX}"))
+                  + sorted(fs.glob(f"{root}/*/video/encode-*{MARKER_SUFFIX}"))):
             try:
                 info = json.loads(fs.cat_file(p))
             except (OSError, ValueError):

@@ -164,5 +164,5 @@ def encode_video(v: VideoRef, key: StageKey, composites: list[StageRef], cfg: In
         if dest.parent.exists() and not any(dest.parent.iterdir()):
             dest.parent.rmdir()
     seconds = time.perf_counter() - t0
-    cache.mark_complete(key, output=v.output, frames=v.frames)
+    cache.mark_complete(key, output=v.output, frames=v.frames, source=v.source)
     return StageRef(key, v.name, computed=True, seconds=seconds)

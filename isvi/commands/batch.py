@@ -103,6 +103,34 @@ def _text_detail(row: dict) -> str:
     return ""
 
 
+def _check_writable(job: JobConfig) -> None:
+    """Each local folder the run writes to (DEST, the cache, the report's) is created if missing and
+    takes a file, or a one-line :class:`InputError` names it."""
+    import tempfile
+    from pathlib import PurePosixPath
+
+    from isvi_models.errors import InputError
+    from storage.zarr_cache import is_local, local_path
+
+    made: list = []  # folders this check created, removed again if a later one fails
+    for url in (job.dest, job.cache_url, str(PurePosixPath(job.report_prefix).parent)):
+        if not is_local(url):
+            continue
+        folder = local_path(url)
+        try:
+            made += [p for p in (folder, *folder.parents) if not p.exists()]
+            folder.mkdir(parents=True, exist_ok=True)
+            with tempfile.TemporaryFile(dir=folder):
+                pass
+        except OSError as exc:
+            for p in sorted(made, key=lambda p: len(p.parts), reverse=True):  # deepest first
+                try:
+                    p.rmdir()
+                except OSError:
+                    pass
+            raise InputError(folder, f"cannot be written ({exc.strerror or exc})") from None
+
+
 def run(args: argparse.Namespace) -> int:
     import os
 
@@ -120,6 +148,7 @@ def run(args: argparse.Namespace) -> int:
     from storage.manifests import list_videos
 
     list_videos(job.source)  # bad SOURCE or manifest: exit 2 before any server or cluster starts
+    _check_writable(job)  # and an unwritable DEST, cache or report folder, not after all the work
     from flows.inpaint_collection import run_collection
 
     rows = run_collection(job, cluster=args.cluster, workers=args.workers)

@@ -66,7 +66,8 @@ METHOD = (
 )
 OUTPUT = (
     ("--codec", "codec", dict(choices=_choices("codec")),
-     "h264 (8-bit, the whole frame re-encoded), or ffv1 (lossless, .mkv): a YUV or grey input keeps "
+     "h264 (8-bit, the whole frame re-encoded; an odd-sized 4:2:0 input gets its last column/row repeated "
+     "to even sides), or ffv1 (lossless, .mkv): a YUV or grey input keeps "
      "its pixel format and bit depth, every sample outside the hole its own; other inputs are written as RGB"),
     ("--crf", "crf", dict(type=int, metavar="N"), None),
     ("--preset", "preset", dict(choices=_choices("preset")), "x264 preset"),

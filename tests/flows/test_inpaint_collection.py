@@ -229,3 +229,7 @@ def test_copies_of_one_video_are_computed_once_and_each_written(prefect_api, tmp
     ref = read_video(dest / "a.mkv")[0]
     for name in ("b.mkv", "c.mkv"):
         np.testing.assert_array_equal(read_video(dest / name)[0], ref)
+    from storage.zarr_cache import ZarrCache  # `isvi cache ls` names all three files under the one id
+
+    assert [sorted(Path(s).name for s in v) for v in ZarrCache(str(dest) + ".isvi-cache").sources().values()] \
+        == [["a.mkv", "b.mkv", "c.mkv"]]

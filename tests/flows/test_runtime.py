@@ -49,3 +49,46 @@ def test_the_server_ends_when_its_starter_is_killed(how, tmp_path):
     for p in left:
         os.kill(p, signal.SIGKILL)
     assert not left, "the Prefect server outlived the process that started it"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGTERM])
+def test_a_killed_batch_leaves_no_server_or_dask_worker(how, tmp_path):
+    """The real CLI, killed once its Prefect server and Dask workers are up: every process it started
+    ends (the server outlived SIGTERM and SIGKILL before, holding its port and ~230 MB)."""
+    import psutil
+
+    from tests.batch_clips import pan_frames, write_clip
+
+    src = tmp_path / "in"
+    src.mkdir()
+    write_clip(src / "a.mkv", pan_frames(200, size=(96, 128)))
+    env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
+    proc = subprocess.Popen([sys.executable, "-m", "isvi", "batch", str(src), "-o", str(tmp_path / "out"),
+                             "--box", "40,30,30,20", "--workers", "2"], env={**env, "PREFECT_HOME": str(tmp_path)},
+                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    started, deadline = [], time.monotonic() + 120
+    while time.monotonic() < deadline:
+        started = psutil.Process(proc.pid).children(recursive=True)
+        cmds = [_cmdline(p) for p in started]
+        if any("server start" in c for c in cmds) and sum("spawn_main" in c for c in cmds) >= 2:
+            break
+        time.sleep(0.5)
+    else:
+        proc.kill()
+        pytest.fail("the server and two workers never came up")
+    proc.send_signal(how)
+    assert proc.wait(60) == (-signal.SIGKILL if how == signal.SIGKILL else 143)  # SIGTERM: handled, exit 143
+    gone, alive = psutil.wait_procs(started, timeout=30)
+    for p in alive:
+        p.kill()
+    assert not alive, f"outlived isvi batch: {[_cmdline(p) for p in alive]}"
+
+
+def _cmdline(p) -> str:
+    import psutil
+
+    try:
+        return " ".join(p.cmdline())
+    except psutil.Error:  # ended meanwhile (or a zombie)
+        return ""

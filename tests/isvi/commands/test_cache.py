@@ -13,9 +13,12 @@ def test_ls_and_clear(tmp_path, capsys):
     cache.create(StageKey("vidA", "shot-0000", "fill", "w0000", "b" * 16), {"x": ((2, 1, 1), np.uint8)}, 2)
     cache.write(StageKey("vidB", "shot-0001", "decode", "", "c" * 16), {"x": np.zeros((2, 1, 1))}, 2)
     cache.mark_complete(StageKey("vidB", "video", "probe", "", "d" * 16), shots=[[0, 2]], source="reels/b.mp4")
+    # a copy of b.mp4 under another name shares its stages and probe; only its encode names it
+    for fp, src in (("e" * 16, "reels/copy.mp4"), ("f" * 16, "reels/b.mp4")):
+        cache.mark_complete(StageKey("vidB", "video", "encode", "", fp), output="o", source=src)
     assert main(["cache", "ls", str(tmp_path)]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert out == ["vidA  flow:2 fill:0(+1 unfinished)", "vidB (reels/b.mp4)  decode:1"]
+    assert out == ["vidA  flow:2 fill:0(+1 unfinished)", "vidB (reels/b.mp4, reels/copy.mp4)  decode:1"]
     assert main(["cache", "clear", str(tmp_path), "--incomplete"]) == 0
     assert [r["stage"] for r in cache.ls() if r["video"] == "vidA"] == ["flow", "flow"]
     assert main(["cache", "clear", str(tmp_path), "--video", "vidA"]) == 0
@@ -32,3 +35,20 @@ def test_batch_bad_option_exits_2(tmp_path, capsys):
     (tmp_path / "a.mp4").write_bytes(b"x")
     assert main(["batch", str(tmp_path), "-o", str(tmp_path / "out"), "--window", "2"]) == 2
     assert "inpaint.window_frames" in capsys.readouterr().err
+
+
+def test_batch_unwritable_destination_exits_2_before_any_work(tmp_path, capsys):
+    """It computed every video, failed each encode and then the report with a traceback."""
+    import os
+    from pathlib import Path
+
+    if os.geteuid() == 0:  # root writes through permission bits: a folder no one may create files in
+        dest = Path("/proc/self/isvi-out")
+    else:
+        (tmp_path / "ro").mkdir()
+        (tmp_path / "ro").chmod(0o555)
+        dest = tmp_path / "ro" / "out"
+    (tmp_path / "a.mp4").write_bytes(b"x")
+    assert main(["batch", str(tmp_path), "-o", str(dest), "--box", "1,1,2,2", "--cache", str(tmp_path / "c")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and str(dest) in err[0] and "cannot be written" in err[0], err

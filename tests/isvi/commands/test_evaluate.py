@@ -101,6 +101,27 @@ def test_evaluate_reads_a_video_result(clip, capsys):
     assert s["outside_unchanged"] is (ref["outside_max_abs"] <= 6)
 
 
+def test_an_odd_sized_clips_h264_result_is_scored_on_its_own_size(clip):
+    """The H.264 output of an odd-sized input is one column and row larger (4:2:0 needs even sides):
+    evaluate scores its top-left part against the ground truth instead of refusing the size."""
+    gt, holes = clip["gt"][:, :79, :127], clip["holes"][:, :79, :127]
+    gt_dir, mask_dir = _folder(clip["tmp"] / "gt_odd", gt), _folder(clip["tmp"] / "m_odd", holes.astype(np.uint8) * 255)
+    info = VideoInfo(clip["tmp"] / "res_odd.mp4", 5, 127, 79, Fraction(25))
+    with FrameWriter(info.path, info, crf=0) as w:
+        w.write(clip["res"][:, :79, :127])
+        w.commit()
+    assert read_video(info.path)[1].width == 128
+    assert main(["evaluate", str(info.path), "--gt", str(gt_dir), "--masks", str(mask_dir),
+                 "--json", str(clip["tmp"] / "odd.json")]) == 0
+    s = json.loads((clip["tmp"] / "odd.json").read_text())["summary"]
+    from media.masks import dilate_holes
+
+    decoded = read_video(info.path)[0][:, :79, :127]
+    ref, _ = score_clip(decoded, gt, holes, dilate_holes(holes, 4))
+    for k in ("psnr", "psnr_hole", "outside_max_abs"):
+        assert s[k] == pytest.approx(ref[k]), k
+
+
 def test_bad_inputs_name_the_file(clip, capsys):
     short = _folder(clip["tmp"] / "short", clip["res"][:4])
     assert main(["evaluate", str(short), "--gt", str(clip["gt_dir"]), "--masks", str(clip["mask_dir"])]) == 2

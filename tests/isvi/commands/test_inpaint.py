@@ -69,6 +69,40 @@ class TestInpaintCommand:
             assert c.streams.video[0].frames == 24
         assert no_leftovers(tmp_path)
 
+    def test_odd_sized_input_gives_playable_h264_one_pixel_larger(self, tmp_path, caplog):
+        """A 33x25 4:2:0 input: x264's 4:2:0 needs even sides, so the default H.264 output is 34x26
+        yuv420p with the last column and row repeated (it was yuv444p, which many players refuse),
+        with one warning line naming the file and both sizes."""
+        src, out = tmp_path / "odd.mkv", tmp_path / "clean.mp4"
+        rng = np.random.default_rng(3)
+        frames = np.stack([cv2.GaussianBlur(f, (0, 0), 2) for f in rng.integers(0, 255, (6, 25, 33, 3), np.uint8)])
+        with av.open(str(src), "w") as c:
+            st = c.add_stream("ffv1", rate=25)
+            st.width, st.height, st.pix_fmt = 33, 25, "yuv420p"
+            for i, f in enumerate(frames):
+                vf = av.VideoFrame.from_ndarray(f, format="rgb24").reformat(format="yuv420p")
+                vf.pts = i
+                c.mux(st.encode(vf))
+            c.mux(st.encode())
+        decoded, _ = read_video(src)
+        with caplog.at_level("WARNING"):
+            assert main(["inpaint", str(src), "--box", "10,8,8,6", "-o", str(out), "--crf", "0", "-q"]) == 0
+        err = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+        assert len(err) == 1 and "\n" not in err[0] and "odd.mkv" in err[0] and "33x25" in err[0] \
+            and "34x26" in err[0] and "--codec ffv1" in err[0], err
+        with av.open(str(out)) as c:
+            st = c.streams.video[0]
+            assert (st.codec_context.pix_fmt, st.width, st.height) == ("yuv420p", 34, 26)
+            back = np.stack([f.to_ndarray(format="rgb24") for f in c.decode(st)]).astype(int)
+        assert len(back) == 6
+        hole = np.zeros((25, 33), bool)
+        hole[6:16, 8:20] = True  # the box and then some: chroma shared with it
+        diff = np.abs(back[:, :25, :33] - decoded)
+        assert diff[:, ~hole].mean() < 3  # the input's pixels where they were (4:2:0 re-subsampled)
+        assert np.abs(back[:, :, 33] - back[:, :, 32]).mean() < 3  # the padding repeats the edge
+        assert np.abs(back[:, 25] - back[:, 24]).mean() < 3
+        assert no_leftovers(tmp_path)
+
     def test_png_folder_output_and_fractional_box(self, tmp_path):
         out = tmp_path / "frames"
         assert main(["inpaint", str(CLIP), "--box", "0.625,0.09,0.26,0.28", "-o", str(out), "-q"]) == 0
@@ -210,6 +244,29 @@ class TestBadInput:
                          "not a readable video", out_dir=tmp_path)
         assert "Errno" not in err and ".cc:" not in err and "Error:" not in err.split("mangled.mp4", 1)[1]
 
+
+    def test_a_damaged_mkv_is_one_line_on_stderr_without_decords_internals(self, tmp_path):
+        """Damaged from its second kilobyte on: decord's failed C++ check was the message, after eight
+        lines of its FFmpeg's complaints on stderr."""
+        src = tmp_path / "damaged.mkv"
+        with av.open(str(src), "w") as c:
+            st = c.add_stream("libx264", rate=25)
+            st.width, st.height, st.pix_fmt = 128, 96, "yuv420p"
+            for i in range(40):
+                vf = av.VideoFrame.from_ndarray(np.full((96, 128, 3), i * 6, np.uint8), format="rgb24")
+                vf.pts = i
+                c.mux(st.encode(vf))
+            c.mux(st.encode())
+        data = bytearray(src.read_bytes())
+        for i in range(1000, len(data), 7):
+            data[i] = (data[i] * 31 + 7) & 255
+        src.write_bytes(bytes(data))
+        res = subprocess.run([sys.executable, "-m", "isvi", "inpaint", str(src), "--box", "10,10,20,20", "-o",
+                              str(tmp_path / "o.mkv"), "--codec", "ffv1"], capture_output=True, text=True)
+        assert res.returncode == 2
+        assert res.stderr.strip().splitlines() == [f"isvi: error: {src}: is not a readable video "
+                                                   "(its video stream cannot be decoded)"], res.stderr
+        assert [p.name for p in tmp_path.iterdir()] == ["damaged.mkv"]
 
 class TestWriteErrors:
     """A full disk or an unwritable folder: one line naming the output, exit 2, nothing partial."""
