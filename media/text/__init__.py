@@ -64,7 +64,7 @@ class TextParams:
     dilate_px: int = 3          # full-resolution growth (outlines, shadows)
     region: Box | None = None
     chunk: int = 32             # frames per detection chunk (memory)
-    shape: str = "boxes"        # "glyphs": the text pixels inside each box; "boxes": the boxes
+    shape: str = "glyphs"       # "glyphs": the text pixels inside each box; "boxes": the boxes
     glyphs: GlyphParams = GlyphParams()
 
     def __post_init__(self):

@@ -36,8 +36,8 @@ class GlyphParams:
     close_px: int = 2          # closing radius that fills thick strokes
     grow_px: int = 3           # growth of the text pixels (outlines, halos), full-resolution px
     min_contrast: float = 24.0  # Otsu threshold (levels of 255) under which the box is kept
-    max_fill: float = 0.75     # share of the box above which the box is kept
-    max_hole: float = 0.1      # pockets inside the text up to this times the box height^2 are filled
+    max_fill: float = 0.9      # share of the box above which the box is kept
+    max_hole: float = 1.0      # pockets inside the text up to this times the box height^2 are filled
     ring_px: int = 4           # radius of the background estimate (cv2.inpaint)
 
 
