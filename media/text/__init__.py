@@ -18,8 +18,9 @@
 
 The video is read in chunks with the temporal context on both sides, so memory is bounded
 by the chunk, not the video; the masks are kept bit-packed, box masks at the analysis size
-(scaled to the frame when read), glyph masks at the region's full resolution. A video without text gives masks that are empty everywhere
-(``TextMasks.frames_with_text == 0``), never an error.
+(scaled to the frame when read), glyph masks at the region's full resolution. A video
+without text gives masks that are empty everywhere (``TextMasks.frames_with_text == 0``),
+never an error.
 """
 
 from __future__ import annotations
