@@ -6,7 +6,9 @@ it, renamed when complete). Prints how many frames have text and the mask's cove
 video with no text writes empty masks and says so (exit 0). ``--preview PNG`` writes a
 contact sheet of a few frames with their masks drawn. Exit codes: 0 written; 2 bad input
 (missing or unreadable file, an existing MASKS/ without --overwrite, a bad option value).
-The folder is what ``isvi inpaint --mask MASKS/`` reads.
+The folder is what ``isvi inpaint --mask MASKS/`` reads. ``--text-shape glyphs`` (the
+default) masks the text pixels inside each detected line (:mod:`media.text.glyphs`),
+``boxes`` the whole lines.
 """
 
 from __future__ import annotations
