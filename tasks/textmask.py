@@ -8,9 +8,11 @@ back (each only the frames it needs: :func:`cached_text_reader`), through the sa
 ``TextMasks.read``, so the holes are the ones ``isvi inpaint --mask text`` inpaints, bit for bit.
 
 Stored compactly, as ``TextMasks`` holds them: one bit-packed mask per frame *with text*, at
-the analysis size of the searched region (``packed``, (k, bytes) uint8), and which frames
-those are (``has_text``, bool per frame); the geometry that scales them back to the frame is
-in the group's attributes.
+the analysis size of the searched region for line boxes or at its full size for glyph masks
+(``packed``, (k, bytes) uint8), and which frames those are (``has_text``, bool per frame); the
+geometry that scales them back to the frame is in the group's attributes. The mask shape
+(``TextParams.shape``) and the glyph settings are part of :func:`detector_settings`, so they
+key the stage.
 """
 
 from __future__ import annotations
@@ -25,7 +27,8 @@ from storage.keys import bytes_fingerprint, sha256_json
 from storage.zarr_cache import StageKey, ZarrCache
 from tasks.keys import file_chunks, textmask_key
 
-# Rows of packed masks per Zarr chunk (a 960x544 analysis mask packs to 64 KiB).
+# Rows of packed masks per Zarr chunk (a 960x544 analysis mask packs to 64 KiB, a 1920x1080 glyph mask
+# to 253 KiB).
 PACKED_CHUNK = 64
 
 

@@ -6,7 +6,9 @@ it, renamed when complete). Prints how many frames have text and the mask's cove
 video with no text writes empty masks and says so (exit 0). ``--preview PNG`` writes a
 contact sheet of a few frames with their masks drawn. Exit codes: 0 written; 2 bad input
 (missing or unreadable file, an existing MASKS/ without --overwrite, a bad option value).
-The folder is what ``isvi inpaint --mask MASKS/`` reads.
+The folder is what ``isvi inpaint --mask MASKS/`` reads. ``--text-shape glyphs`` (the
+default) masks the text pixels inside each detected line (:mod:`media.text.glyphs`),
+``boxes`` the whole lines.
 """
 
 from __future__ import annotations
@@ -15,6 +17,12 @@ import argparse
 from pathlib import Path
 
 DEFAULTS = {"long_side": 960, "min_height": 6.0, "dilate": 3}
+
+
+def _text_defaults():
+    from media.text import TextParams
+
+    return TextParams()
 
 
 def register(subparsers) -> None:
@@ -45,8 +53,17 @@ def add_text_options(p: argparse.ArgumentParser) -> None:
                    help="ignore text lines lower than this, in pixels of the frame "
                         f"(default {DEFAULTS['min_height']:g})")
     p.add_argument("--dilate", type=int, default=DEFAULTS["dilate"], metavar="PX",
-                   help="grow each mask by this many pixels, so outlines, glows and shadows are in the hole "
+                   help="grow each detected text line by this many pixels, so outlines, glows and shadows are "
+                        "in the hole (with --text-shape glyphs: in the area searched for glyphs) "
                         f"(default {DEFAULTS['dilate']})")
+    base = _text_defaults()
+    p.add_argument("--text-shape", choices=("glyphs", "boxes"), default=base.shape,
+                   help="glyphs: the text pixels inside each detected text line, grown by --glyph-grow (a "
+                        "smaller hole, a better fill; the whole line where the text does not stand out from "
+                        "its background); boxes: the whole text lines (default " + base.shape + ")")
+    p.add_argument("--glyph-grow", type=int, default=base.glyphs.grow_px, metavar="PX",
+                   help="with --text-shape glyphs: grow the text pixels by this many pixels, for anti-aliased "
+                        f"edges, outlines and compression halos (default {base.glyphs.grow_px})")
     p.add_argument("--analysis-size", type=int, default=DEFAULTS["long_side"], metavar="PX",
                    help="the searched region is scaled to this long side for the detector: larger finds "
                         f"smaller text and is slower (default {DEFAULTS['long_side']})")
@@ -63,11 +80,14 @@ def text_params(args: argparse.Namespace):
         raise ConfigError(f"--min-height: must be >= 0, got {args.min_height}")
     if not 0 <= args.dilate <= 64:
         raise ConfigError(f"--dilate: must be in [0, 64], got {args.dilate}")
+    if not 0 <= args.glyph_grow <= 64:
+        raise ConfigError(f"--glyph-grow: must be in [0, 64], got {args.glyph_grow}")
     if not 64 <= args.analysis_size <= 4096:
         raise ConfigError(f"--analysis-size: must be in [64, 4096], got {args.analysis_size}")
     base = TextParams()
     return replace(base, long_side=args.analysis_size, dilate_px=args.dilate, region=parse_region(args.region),
-                   db=replace(base.db, min_height=args.min_height))
+                   db=replace(base.db, min_height=args.min_height), shape=args.text_shape,
+                   glyphs=replace(base.glyphs, grow_px=args.glyph_grow))
 
 
 def run(args: argparse.Namespace) -> int:

@@ -12,11 +12,15 @@
 3. Each frame's map becomes text regions (:mod:`media.text.db`: threshold, components, DB's
    unclip), each mask is held ``hold_frames`` frames before and after, and at full resolution
    grown by ``dilate_px`` so a subtitle's outline and shadow are in the hole.
+4. With ``shape="glyphs"`` each box is then cut down to the text pixels inside it
+   (:mod:`media.text.glyphs`: contrast with the background estimated from around the box,
+   grown by ``GlyphParams.grow_px``; the whole box where that is unsure), at full resolution.
 
 The video is read in chunks with the temporal context on both sides, so memory is bounded
-by the chunk, not the video; the masks are kept at the analysis size, bit-packed, and scaled
-to the frame when read. A video without text gives masks that are empty everywhere
-(``TextMasks.frames_with_text == 0``), never an error.
+by the chunk, not the video; the masks are kept bit-packed, box masks at the analysis size
+(scaled to the frame when read), glyph masks at the region's full resolution. A video
+without text gives masks that are empty everywhere (``TextMasks.frames_with_text == 0``),
+never an error.
 """
 
 from __future__ import annotations
@@ -29,8 +33,10 @@ import numpy as np
 from isvi_models.errors import ConfigError
 from media.masks import Box, parse_box
 from media.text.db import DBParams, text_mask
+from media.text.glyphs import GlyphParams, glyph_mask
 from media.text.temporal import context, drop_flashes, fill_gaps, hold
 
+SHAPES = ("glyphs", "boxes")
 REGIONS = {"bottom": Box(0.0, 0.65, 1.0, 0.35, fractional=True), "top": Box(0.0, 0.0, 1.0, 0.35, fractional=True)}
 
 
@@ -59,6 +65,12 @@ class TextParams:
     dilate_px: int = 3          # full-resolution growth (outlines, shadows)
     region: Box | None = None
     chunk: int = 32             # frames per detection chunk (memory)
+    shape: str = "glyphs"       # "glyphs": the text pixels inside each box; "boxes": the boxes
+    glyphs: GlyphParams = GlyphParams()
+
+    def __post_init__(self):
+        if self.shape not in SHAPES:
+            raise ConfigError(f"text shape: expected one of {', '.join(SHAPES)}, got {self.shape!r}")
 
 
 @dataclass
@@ -68,7 +80,8 @@ class TextMasks:
     width: int
     height: int
     box: tuple[int, int, int, int]          # (x0, y0, x1, y1): the searched region, full resolution
-    shape: tuple[int, int]                  # (h, w): the analysis size of the region
+    shape: tuple[int, int]                  # (h, w) of the stored masks: the region's analysis size
+                                            # (boxes) or full size (glyphs)
     dilate_px: int
     packed: list[np.ndarray | None] = field(default_factory=list)  # per frame, None = no text
 
@@ -130,9 +143,12 @@ def detect_text(src, params: TextParams = TextParams(), model=None,
         raise ConfigError(f"region: lies outside the {info.width}x{info.height} frame")
     shape = analysis_shape(y1 - y0, x1 - x0, params.long_side)
     scale = shape[0] / (y1 - y0)  # analysis px per full-resolution px
-    out = TextMasks(info.width, info.height, (x0, y0, x1, y1), shape, params.dilate_px)
+    glyphs = params.shape == "glyphs"
+    out = TextMasks(info.width, info.height, (x0, y0, x1, y1), (y1 - y0, x1 - x0) if glyphs else shape,
+                    0 if glyphs else params.dilate_px)
     n, margin = info.frames, context(params.gap, params.min_frames, params.hold_frames)
     probs: dict[int, np.ndarray] = {}
+    crops: dict[int, np.ndarray] = {}  # glyphs: the region of the frames still to cut masks from
     for s in range(0, n, params.chunk):
         e = min(n, s + params.chunk)
         a, b = max(0, s - margin), min(n, e + margin)
@@ -141,13 +157,28 @@ def detect_text(src, params: TextParams = TextParams(), model=None,
             frames = src.read(todo[0], todo[-1] + 1)[:, y0:y1, x0:x1]
             for k, p in zip(todo, model.probability(frames, shape)):
                 probs[k] = (p * 255).astype(np.uint8)
+            if glyphs:
+                crops.update((k, f) for k, f in zip(todo, frames) if k >= s)
         volume = np.stack([probs[k] for k in range(a, b)]).astype(np.float32) / 255.0
         volume = drop_flashes(fill_gaps(volume, params.gap), params.min_frames)
         masks = hold(np.stack([text_mask(p, params.db, scale) for p in volume]), params.hold_frames)
-        for m in masks[s - a:e - a]:
+        for k, m in zip(range(s, e), masks[s - a:e - a]):
+            if glyphs and m.any():
+                m = _glyphs(crops[k], m, params)
             out.packed.append(np.packbits(m) if m.any() else None)
         for k in [k for k in probs if k < e - margin]:
             del probs[k]
+        for k in [k for k in crops if k < e]:
+            del crops[k]
         if progress is not None:
             progress(e - s)
     return out
+
+
+def _glyphs(crop: np.ndarray, lowres: np.ndarray, params: TextParams) -> np.ndarray:
+    """The glyph mask (full resolution of the region) inside the boxes ``lowres`` (analysis size)."""
+    from isvi_models.ops.masks import dilate_holes
+    from media.masks import fit_mask
+
+    boxes = dilate_holes(fit_mask(lowres, crop.shape[:2]), params.dilate_px)
+    return glyph_mask(crop, boxes, params.glyphs)

@@ -48,7 +48,9 @@ def test_key_follows_the_detector_settings():
     assert textmask.text_key("fedcba9876543210").fp != key.fp
     changed = [replace(TextParams(), dilate_px=5), replace(TextParams(), long_side=640),
                replace(TextParams(), db=replace(TextParams().db, min_height=9.0)),
-               replace(TextParams(), gap=4)]
+               replace(TextParams(), gap=4),
+               replace(TextParams(), shape="boxes" if TextParams().shape == "glyphs" else "glyphs"),
+               replace(TextParams(), glyphs=replace(TextParams().glyphs, grow_px=7))]
     assert len({textmask.text_key(vid, p).fp for p in changed} | {key.fp}) == len(changed) + 1
     assert textmask.text_key(vid, replace(TextParams(), chunk=8)) == key  # memory only: same masks
     # the video's identity carries the detector too: other settings, other stages after it

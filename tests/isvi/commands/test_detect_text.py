@@ -42,6 +42,18 @@ def test_writes_one_mask_png_per_frame_and_a_preview(clips, capsys):
     assert not any(p.name.startswith(".") for p in d.iterdir())   # no temporary folder left
 
 
+def test_text_shape_boxes_and_glyphs(clips):
+    d, _, truth = clips
+    read = {}
+    for shape in ("boxes", "glyphs"):
+        out = d / f"shape-{shape}"
+        assert main(["detect-text", str(d / "subs.mkv"), "-o", str(out), "--analysis-size", "640",
+                     "--text-shape", shape]) == 0
+        read[shape] = np.stack([cv2.imread(str(out / f"{k:05d}.png"), 0) > 0 for k in range(12)])
+        assert (read[shape] & truth).sum() / truth.sum() > 0.97
+    assert read["glyphs"].sum() < 0.85 * read["boxes"].sum() and not (read["glyphs"] & ~read["boxes"]).any()
+
+
 def test_region_bottom_and_existing_output(clips, capsys):
     d, _, truth = clips
     out = d / "bottom"
@@ -66,6 +78,7 @@ def test_no_text_writes_empty_masks_and_says_so(clips, capsys):
     (["missing.mp4"], "missing.mp4: no such file"),
     (["subs.mkv", "--region", "middle"], "region"),
     (["subs.mkv", "--dilate", "-1"], "--dilate"),
+    (["subs.mkv", "--glyph-grow", "-1"], "--glyph-grow"),
 ])
 def test_bad_input_is_one_line_and_exit_2(clips, capsys, argv, needle):
     d, _, _ = clips

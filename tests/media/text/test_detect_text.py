@@ -93,3 +93,20 @@ def test_region_limits_the_search(subtitled):
     holes = bottom.read(0, bottom.frames)
     assert (holes & truth).sum() / truth.sum() > 0.95
     assert not holes[:, :110].any()
+
+
+def test_glyph_masks_cover_the_text_with_a_smaller_hole_than_the_boxes(subtitled):
+    from dataclasses import replace
+
+    path, truth = subtitled
+    with VideoSource(path) as src:
+        boxes = detect_text(src, replace(FAST, shape="boxes"))
+        glyphs = detect_text(src, replace(FAST, shape="glyphs"))
+        chunked = detect_text(src, replace(FAST, shape="glyphs", chunk=5))
+    b, g = boxes.read(0, boxes.frames), glyphs.read(0, glyphs.frames)
+    assert glyphs.frames_with_text == boxes.frames_with_text == len(truth)
+    assert (g & truth).sum() / truth.sum() > 0.97
+    assert min((h & t).sum() / t.sum() for h, t in zip(g, truth)) > 0.9
+    assert g.sum() < 0.85 * b.sum() and not (g & ~b).any()   # inside the boxes, and smaller
+    assert glyphs.shape == (truth.shape[1], truth.shape[2]) and glyphs.dilate_px == 0  # full resolution
+    assert (chunked.read(0, chunked.frames) == g).all()      # the chunks see the right frames
