@@ -5,7 +5,7 @@ the hole (the clip's mask as given) is blanked and filled by OpenCV Telea and Na
 temporal-nearest (the same pixel from the nearest frame that shows it), FFmpeg's removelogo
 (on clips whose mask is the same in every frame: static logos) and
 ``tasks.inpaint_video.inpaint_arrays`` with the options given (``--set key=value``, as the
-``InpaintConfig`` field names; default: the defaults, ``dilate_px`` 2 included, as a user
+``InpaintConfig`` field names; default: the defaults, as a user
 runs it). In-hole PSNR is the mean over frames of each frame's PSNR inside its hole (the
 papers' protocol, as ``isvi benchmark``); flicker is the mean over frame pairs of
 ``tasks.evaluation.metrics.flicker`` (how much the change from frame to frame inside the hole

@@ -47,7 +47,7 @@ METHOD = (
     ("--roi-margin", "roi_margin_px", dict(type=int, metavar="PX"), None),
     ("--window", "window_frames", dict(type=int, metavar="N"), None),
     ("--overlap", "overlap_frames", dict(type=int, metavar="N"), None),
-    ("--flow-preset", "flow_preset", dict(choices=_choices("flow_preset")), "DIS optical flow preset"),
+    ("--flow-preset", "flow_preset", dict(choices=_choices("flow_preset")), None),
     ("--flow-dilate", "flow_dilate_px", dict(type=int, metavar="PX"), None),
     ("--consistency", "consistency_px", dict(type=float, metavar="PX"), None),
     ("--max-trace", "max_trace_px", dict(type=float, metavar="PX"), None),
