@@ -15,14 +15,14 @@ _PRESETS = {"ultrafast": 0, "fast": 1, "medium": 2, "fine": 2}
 
 # OpenCV's presets stop one pyramid level above full resolution (finest scale 1) and upsample
 # from there. ``fine`` (the default) is the medium preset run down to full resolution, with 12 px
-# patches every 4 px. Its flow is about twice as accurate: on four photographs under known
-# small affine motions (independent of the dev set) the mean endpoint error was 0.067 px
-# against medium's 0.137. On the 11 dev clips (benchmarks/devset.md) the mean in-hole PSNR rose
-# 0.30 dB (city_subtitles +1.12, city_pan_logo +0.98, fish_static_text +0.52; bikes_pan_square
-# -0.51, bikes_girls_transplant -0.15); 8 px patches lost 0.47 dB on vtest_walkers_square, a
-# 4 px stride on top of full resolution cost 7x medium's flow time (about 80 against 12 ms per
-# 640x360 pair on one of 2 loaded cores), an 8 px stride half that but 0.25 dB on fish.
-_FINE = {"finest_scale": 0, "patch_size": 12, "patch_stride": 4}
+# patches every 8 px. Its flow is about twice as accurate: on four photographs under known
+# small affine motions (independent of the dev set) the mean endpoint error was 0.069 px
+# against medium's 0.137 (0.064 with patches every 4 px). On the 11 dev clips (benchmarks/devset.md) the
+# mean in-hole PSNR rose 0.27 dB (city_subtitles +1.11, city_pan_logo +1.01, bikes_street_blob
+# +0.68; bikes_pan_square -0.62, bikes_girls_transplant -0.23). Patches every 4 px scored 0.03 dB
+# more at twice the flow time (0.349 against 0.242 s/frame for the whole command, medium's);
+# 8 px patches lost 0.47 dB on vtest_walkers_square.
+_FINE = {"finest_scale": 0, "patch_size": 12, "patch_stride": 8}
 
 
 def _grey_u8(frame: np.ndarray) -> np.ndarray:
