@@ -164,8 +164,7 @@ def inpaint_collection(job: JobConfig) -> list[dict]:
     probes = {}
 
     def submit(item, pool=None):
-        return T.probe.submit(item, job.output_for(item.name), cfg, cache, cfg.detect_shots, cfg.shot_threshold,
-                              cfg.min_shot_frames, pool)
+        return T.probe.submit(item, job.output_for(item.name), cfg, cache, pool)
 
     for item in todo:
         if item.name not in pool_of:

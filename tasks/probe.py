@@ -14,17 +14,17 @@ from tasks.refs import ShotSpec, VideoRef
 from tasks.textmask import detector_fingerprint, frame_ranges, text_frames
 
 
-def probe_video(item: VideoItem, output: str, cfg: InpaintConfig, cache: ZarrCache, *, detect: bool = True,
-                threshold: float = 10.0, min_shot_frames: int = 15, scratch: str | None = None,
+def probe_video(item: VideoItem, output: str, cfg: InpaintConfig, cache: ZarrCache, *, scratch: str | None = None,
                 mask_pool: str | None = None) -> VideoRef:
-    """Open a video and its mask, check them, find its shots (cached by content).
+    """Open a video and its mask, check them, find its shots (cached by content) with ``cfg``'s shot
+    settings, as ``isvi inpaint`` finds them.
 
     ``mask_pool``: for an ``auto`` mask, the id of the pooled detection
     (:func:`tasks.automask.detect_pool_masks`) to use instead of detecting this video's overlay
     on its own.
     """
-    from media.shots import detect_shots
     from media.video import VideoSource
+    from tasks.inpaint_video import video_shots
 
     local = localize(item.source, scratch_dir(scratch))
     mask, boxes = mask_of(item, cfg)
@@ -38,11 +38,11 @@ def probe_video(item: VideoItem, output: str, cfg: InpaintConfig, cache: ZarrCac
                                  auto_frames=cfg.auto_mask_frames)
         coverage = masks.fillable_coverage()
         has_text = text_frames(cache, vid) if mask == "text" else None
-        key = probe_key(vid, detect, threshold, min_shot_frames)
+        key = probe_key(vid, cfg.detect_shots, cfg.shot_threshold, cfg.min_shot_frames)
         if (marker := cache.complete_marker(key)) is not None:
             shots = [tuple(s) for s in marker["shots"]]
         else:
-            shots = detect_shots(src, threshold, min_shot_frames) if detect else [(0, info.frames)]
+            shots = video_shots(src, cfg)
             cache.mark_complete(key, shots=shots, source=item.source)
     return VideoRef(name=item.name, source=item.source, local=str(local), output=output, video_id=vid, mask=mask,
                     boxes=tuple(boxes), frames=info.frames, width=info.width, height=info.height,

@@ -32,10 +32,9 @@ def pool_masks(items, cfg, cache, label):
 
 
 @task(name="probe", task_run_name="probe-{item.name}", **RETRY)
-def probe(item, output, cfg, cache, detect, threshold, min_shot_frames, mask_pool=None):
-    """Identity, mask checks and shots of one video."""
-    return probing.probe_video(item, output, cfg, cache, detect=detect, threshold=threshold,
-                               min_shot_frames=min_shot_frames, mask_pool=mask_pool)
+def probe(item, output, cfg, cache, mask_pool=None):
+    """Identity, mask checks and shots (``cfg``'s shot settings) of one video."""
+    return probing.probe_video(item, output, cfg, cache, mask_pool=mask_pool)
 
 
 @task(name="mask-preview", task_run_name="mask-preview-{v.name}", **RETRY)

@@ -93,7 +93,7 @@ def test_auto_mask_leaves_the_frames_without_the_logo_and_caches_which_they_are(
         raise AssertionError("the cached frame strengths should have been used")
 
     monkeypatch.setattr("media.watermark.video_overlay_strengths", no_second_pass)
-    probe_video(item, str(tmp_path / "again.mkv"), cfg, cache, detect=False)
+    probe_video(item, str(tmp_path / "again.mkv"), cfg.model_copy(update={"detect_shots": False}), cache)
     every = cfg.model_copy(update={"auto_mask_frames": "all"})
     assert decode_key(v, v.shots[0], every) != decode_key(v, v.shots[0], cfg)
 

@@ -16,8 +16,11 @@ CFG = InpaintConfig(box=("20,14,14,12",), window_frames=10, overlap_frames=3, fl
                     codec="ffv1", dilate_px=2)
 
 
-def run_all(item, out, cfg, cache, **kw):
-    """Sequential driver: the same order and keys the flow submits; returns the refs of every stage."""
+def run_all(item, out, cfg, cache, detect=True, **kw):
+    """Sequential driver: the same order and keys the flow submits; returns the refs of every stage.
+    ``detect=False``: the whole video as one shot (``cfg``'s ``detect_shots`` off)."""
+    if not detect:
+        cfg = cfg.model_copy(update={"detect_shots": False})
     v = probe_video(item, str(out), cfg, cache, **kw)
     refs, composites = [], []
     for shot in v.shots:
