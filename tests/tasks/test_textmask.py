@@ -10,7 +10,7 @@ from media.video import read_video
 from storage.manifests import VideoItem
 from storage.zarr_cache import ZarrCache
 from tasks import textmask
-from tasks.config import InpaintConfig
+from tasks.config import InpaintConfig, text_params
 from tasks.keys import content_id
 from tests.batch_clips import write_clip
 from tests.media.text.clips import background, burn_text
@@ -42,10 +42,10 @@ def test_frame_ranges():
 
 def test_key_follows_the_detector_settings():
     vid = "0123456789abcdef"
-    key = textmask.text_key(vid)
-    assert key == textmask.text_key(vid, TextParams())  # the defaults, as --mask text uses them
+    key = textmask.text_key(vid, TextParams())
+    assert key == textmask.text_key(vid, text_params(InpaintConfig().text))  # the defaults, as --mask text uses them
     assert key.stage == "textmask" and key.video == vid
-    assert textmask.text_key("fedcba9876543210").fp != key.fp
+    assert textmask.text_key("fedcba9876543210", TextParams()).fp != key.fp
     changed = [replace(TextParams(), dilate_px=5), replace(TextParams(), long_side=640),
                replace(TextParams(), db=replace(TextParams().db, min_height=9.0)),
                replace(TextParams(), gap=4),
@@ -54,7 +54,7 @@ def test_key_follows_the_detector_settings():
     assert len({textmask.text_key(vid, p).fp for p in changed} | {key.fp}) == len(changed) + 1
     assert textmask.text_key(vid, replace(TextParams(), chunk=8)) == key  # memory only: same masks
     # the video's identity carries the detector too: other settings, other stages after it
-    fp = textmask.detector_fingerprint()
+    fp = textmask.detector_fingerprint(TextParams())
     assert fp == textmask.detector_fingerprint(TextParams())
     assert fp != textmask.detector_fingerprint(replace(TextParams(), dilate_px=5))
 
@@ -72,7 +72,7 @@ def test_content_id_of_a_text_mask(tmp_path):
 def test_cache_roundtrip(tmp_path, on):
     cache = ZarrCache(str(tmp_path / "cache"))
     masks = synthetic_masks(9, on)
-    key = textmask.text_key("0123456789abcdef")
+    key = textmask.text_key("0123456789abcdef", TextParams())
     textmask.write_text_masks(cache, key, masks)
     assert cache.complete_marker(key)["frames_with_text"] == len(on)
     back = textmask.read_text_masks(cache, key)
@@ -80,7 +80,7 @@ def test_cache_roundtrip(tmp_path, on):
         (masks.width, masks.height, masks.box, masks.shape, masks.dilate_px)
     np.testing.assert_array_equal(back.has_text, masks.has_text)
     np.testing.assert_array_equal(back.read(0, 9), masks.read(0, 9))
-    np.testing.assert_array_equal(textmask.text_frames(cache, "0123456789abcdef"), masks.has_text)
+    np.testing.assert_array_equal(textmask.text_frames(cache, "0123456789abcdef", TextParams()), masks.has_text)
     lazy = textmask.cached_text_reader(cache, key)
     for a, b in ((0, 9), (2, 5), (4, 4), (8, 12)):
         np.testing.assert_array_equal(lazy(a, b), masks.read(a, b))
@@ -100,7 +100,7 @@ def test_detected_once_then_read_from_the_cache(subtitled, tmp_path, monkeypatch
     params = TextParams()
     first = textmask.video_text_reader(cache, "0123456789abcdef", str(clip), params)
     # text in 3-9, each mask held one frame before and after
-    assert textmask.frame_ranges(textmask.text_frames(cache, "0123456789abcdef")) == "2-10"
+    assert textmask.frame_ranges(textmask.text_frames(cache, "0123456789abcdef", params)) == "2-10"
     holes = first(0, 14)
     assert (holes & truth).sum() / truth.sum() > 0.95
 
