@@ -142,3 +142,53 @@ def test_a_video_without_text_is_copied_through(tmp_path):
                    detect=False)
     assert v.passthrough and v.frames_with_text == 0 and v.text_frames == ""
     np.testing.assert_array_equal(read_video(tmp_path / "out.mkv")[0], read_video(clip)[0])
+
+
+def test_batch_text_options_key_the_detection_and_a_rerun_reuses_it(subtitled, tmp_path, monkeypatch):
+    """Issue 23: the batch config's text detector settings (``[inpaint.text]``) are what the probe detects
+    with, what keys the text-mask stage and the video's id, and what decode and the preview read; the
+    same settings again reuse the cached detection, other settings detect afresh."""
+    from isvi.cli import build_parser
+    from isvi.commands.batch import resolve_job
+    from isvi_models.ops.masks import dilate_holes
+    from tasks import stages
+    from tasks.automask import write_mask_preview
+    from tasks.keys import plan_shot
+    from tasks.probe import probe_video
+
+    clip, _, truth = subtitled
+    toml = tmp_path / "job.toml"
+    toml.write_text('[inpaint]\nmask = "text"\ndilate_px = 1\n[inpaint.text]\nshape = "boxes"\n')
+    argv = ["batch", str(clip), "-o", str(tmp_path / "out"), "--config", str(toml), "--no-shots",
+            "--text-analysis-size", "640"]
+    job = resolve_job(build_parser().parse_args(argv))
+    assert (job.inpaint.text.shape, job.inpaint.text.analysis_size) == ("boxes", 640)
+    glyphs_cfg = job.inpaint.model_copy(update={"text": job.inpaint.text.model_copy(update={"shape": "glyphs"})})
+    cache = ZarrCache(str(tmp_path / "cache"))
+    item = VideoItem(str(clip), "subs.mkv")
+    boxes = probe_video(item, str(tmp_path / "a.mkv"), job.inpaint, cache)
+    glyphs = probe_video(item, str(tmp_path / "b.mkv"), glyphs_cfg, cache)
+    assert boxes.video_id != glyphs.video_id
+    done = {r["fp"] for r in cache.ls() if r["stage"] == "textmask" and r["complete"]}
+    box_key = textmask.text_key(boxes.video_id, text_params(job.inpaint.text))
+    glyph_key = textmask.text_key(glyphs.video_id, text_params(glyphs_cfg.text))
+    assert done == {box_key.fp, glyph_key.fp}
+    box_holes = textmask.read_text_masks(cache, box_key).read(0, 14)
+    glyph_holes = textmask.read_text_masks(cache, glyph_key).read(0, 14)
+    assert (box_holes & truth).sum() / truth.sum() > 0.95
+    assert box_holes.sum() > 1.15 * glyph_holes.sum() and not (glyph_holes & ~box_holes).any()
+
+    def no_detection(*args, **kwargs):
+        raise AssertionError("the cached masks should have been used")
+
+    monkeypatch.setattr("media.text.detect_text", no_detection)
+    again = probe_video(item, str(tmp_path / "a.mkv"), resolve_job(build_parser().parse_args(argv)).inpaint, cache)
+    assert again.video_id == boxes.video_id and again.text_frames == boxes.text_frames
+    (shot,) = again.shots
+    decode = stages.decode_shot(again, shot, plan_shot(again, shot, job.inpaint).decode, job.inpaint, cache)
+    holes = cache.read(decode.key, ["holes"])[0]["holes"]
+    np.testing.assert_array_equal(holes, dilate_holes(box_holes, 1))  # the boxes, grown by dilate_px
+    assert write_mask_preview(again, job.inpaint, cache, str(tmp_path / "p.png")) == str(tmp_path / "p.png")
+    with pytest.raises(AssertionError, match="cached masks"):  # another setting: not that cache entry
+        other = job.inpaint.model_copy(update={"text": job.inpaint.text.model_copy(update={"dilate_px": 6})})
+        probe_video(item, str(tmp_path / "a.mkv"), other, cache)
