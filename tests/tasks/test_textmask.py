@@ -10,7 +10,7 @@ from media.video import read_video
 from storage.manifests import VideoItem
 from storage.zarr_cache import ZarrCache
 from tasks import textmask
-from tasks.config import InpaintConfig, text_params
+from tasks.config import InpaintConfig
 from tasks.keys import content_id
 from tests.batch_clips import write_clip
 from tests.media.text.clips import background, burn_text
@@ -41,6 +41,8 @@ def test_frame_ranges():
 
 
 def test_key_follows_the_detector_settings():
+    from tasks.config import text_params
+
     vid = "0123456789abcdef"
     key = textmask.text_key(vid, TextParams())
     assert key == textmask.text_key(vid, text_params(InpaintConfig().text))  # the defaults, as --mask text uses them
@@ -153,6 +155,7 @@ def test_batch_text_options_key_the_detection_and_a_rerun_reuses_it(subtitled, t
     from isvi_models.ops.masks import dilate_holes
     from tasks import stages
     from tasks.automask import write_mask_preview
+    from tasks.config import text_params
     from tasks.keys import plan_shot
     from tasks.probe import probe_video
 
