@@ -1,7 +1,9 @@
 """The one configuration model of an inpainting job, shared by ``isvi inpaint`` and the batch flow.
 
 Precedence (highest first): command-line option > ``--config job.toml`` > the defaults here.
-Field names are the long option names with ``-`` replaced by ``_``; units are in the names.
+Field names are the long option names with ``-`` replaced by ``_``; units are in the names. The
+text detector's (``--mask text``) are a table of their own, ``text`` (:class:`TextDetectConfig`),
+named as ``isvi detect-text``'s options; ``isvi inpaint`` and ``isvi batch`` call them ``--text-...``.
 """
 
 from __future__ import annotations
