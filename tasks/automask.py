@@ -115,11 +115,12 @@ def _frames_showing(cache: ZarrCache, mask_key: StageKey, video_id: str, local: 
 
 def open_video_holes(mask: str | None, boxes: tuple[str, ...], info, *, cache: ZarrCache | None = None,
                      video_id: str | None = None, local: str | None = None, mask_pool: str | None = None,
-                     auto_frames: str = "showing") -> MaskSource:
+                     auto_frames: str = "showing", text_params=None) -> MaskSource:
     """The video's mask; an ``auto`` mask is detected (or read from the cache) and, with
     ``auto_frames="showing"``, holds only in the frames that show the overlay; a ``text`` mask
-    is the video's per-frame text masks, detected (or read from the cache) by
-    :func:`tasks.textmask.video_text_reader`."""
+    is the video's per-frame text masks, detected with ``text_params`` (a
+    :class:`media.text.TextParams`: the job's :func:`tasks.config.text_params`) or read from the
+    cache, by :func:`tasks.textmask.video_text_reader`."""
 
     def detected() -> tuple[np.ndarray, np.ndarray | None]:
         hole, key = (_pooled_mask(cache, mask_pool, local, (info.height, info.width)) if mask_pool
@@ -129,7 +130,9 @@ def open_video_holes(mask: str | None, boxes: tuple[str, ...], info, *, cache: Z
     def text():
         from tasks.textmask import video_text_reader
 
-        return video_text_reader(cache, video_id, local)
+        if text_params is None:
+            raise ConfigError(f"{local}: --mask text needs the text detector's settings")
+        return video_text_reader(cache, video_id, local, text_params)
 
     return open_holes(mask, boxes, info, auto=detected, text=text, label=f"{local} (--mask {mask})")
 
@@ -169,25 +172,28 @@ def write_mask_preview(v: VideoRef, cfg: InpaintConfig, cache: ZarrCache, url: s
     """
     from media.masks import mask_preview_png, preview_frame
     from media.video import VideoSource
+    from tasks.config import text_params
 
+    params = text_params(cfg.text) if v.mask == "text" else None
     with VideoSource(v.local, folder_fps=cfg.fps_fraction) as src:
         # The whole mask, also when the frame is one the video's inpainting leaves alone.
         masks = open_video_holes(v.mask, v.boxes, src.info, cache=cache, video_id=v.video_id, local=v.local,
-                                 mask_pool=v.mask_pool, auto_frames="all")
-        k = preview_frame(src.info.frames, _clearest_frame(v, cache))
+                                 mask_pool=v.mask_pool, auto_frames="all", text_params=params)
+        k = preview_frame(src.info.frames, _clearest_frame(v, cache, params))
         frame = src.read(k, k + 1)[0]
         hole = masks.read(k, k + 1)[0]
     put_bytes(*get_fs(url), mask_preview_png(frame, hole))
     return url
 
 
-def _clearest_frame(v: VideoRef, cache: ZarrCache) -> int | None:
+def _clearest_frame(v: VideoRef, cache: ZarrCache, text_params=None) -> int | None:
     """The frame of ``v`` its auto mask's detection saw the overlay most clearly in, if known;
-    for a text mask, the middle one of the frames with text (None: none has text)."""
+    for a text mask (found with ``text_params``), the middle one of the frames with text (None:
+    none has text)."""
     if v.mask == "text":
         from tasks.textmask import text_frames
 
-        on = np.flatnonzero(text_frames(cache, v.video_id))
+        on = np.flatnonzero(text_frames(cache, v.video_id, text_params))
         return int(on[len(on) // 2]) if on.size else None
     if v.mask != "auto":
         return None

@@ -1,7 +1,9 @@
 """The one configuration model of an inpainting job, shared by ``isvi inpaint`` and the batch flow.
 
 Precedence (highest first): command-line option > ``--config job.toml`` > the defaults here.
-Field names are the long option names with ``-`` replaced by ``_``; units are in the names.
+Field names are the long option names with ``-`` replaced by ``_``; units are in the names. The
+text detector's (``--mask text``) are a table of their own, ``text`` (:class:`TextDetectConfig`),
+named as ``isvi detect-text``'s options; ``isvi inpaint`` and ``isvi batch`` call them ``--text-...``.
 """
 
 from __future__ import annotations
@@ -9,22 +11,72 @@ from __future__ import annotations
 import functools
 import math
 import tomllib
+from dataclasses import replace
 from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from isvi_models.errors import InputError
+from isvi_models.errors import ConfigError, InputError
+from media.text import SHAPES, TextParams, parse_region
 
 if TYPE_CHECKING:
     from isvi_models.pipeline import MethodSettings
+
+TEXT_DEFAULTS = TextParams()  # the text detector's defaults, tuned in benchmarks/text.md: their one source
 
 
 def field_choices(model: type[BaseModel], name: str) -> tuple[str, ...]:
     """The values a ``Literal`` field of ``model`` allows: the CLI's ``choices``, so the command
     line never offers other values than the configuration accepts."""
     return get_args(model.model_fields[name].annotation)
+
+
+class TextDetectConfig(BaseModel):
+    """The text detector's settings a user chooses (``isvi detect-text``'s options, and
+    ``--mask text``'s in ``isvi inpaint`` and ``isvi batch``); :func:`text_params` turns them into
+    the :class:`media.text.TextParams` the detector runs with. Defaults: ``TextParams``'."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    region: str | None = Field(None, description="where to look: all (default), bottom (lower 35% of the frame), "
+                               "top (upper 35%), or X,Y,W,H in pixels or as fractions with a '.' (e.g. 0,0.7,1.0,0.3)")
+    min_height: float = Field(TEXT_DEFAULTS.db.min_height, ge=0,
+                              description="ignore text lines lower than this, in pixels of the frame")
+    dilate_px: int = Field(TEXT_DEFAULTS.dilate_px, ge=0, le=64,
+                           description="grow each detected text line by this many pixels, so outlines, glows and "
+                                       "shadows are in the hole (with --text-shape glyphs: in the area searched "
+                                       "for glyphs)")
+    shape: Literal[SHAPES] = Field(TEXT_DEFAULTS.shape,
+                                   description="glyphs: the text pixels inside each detected text line, grown by "
+                                               "--glyph-grow (a smaller hole, a better fill; the whole line where "
+                                               "the text does not stand out from its background); boxes: the "
+                                               "whole text lines")
+    glyph_grow_px: int = Field(TEXT_DEFAULTS.glyphs.grow_px, ge=0, le=64,
+                               description="with --text-shape glyphs: grow the text pixels by this many pixels, "
+                                           "for anti-aliased edges, outlines and compression halos")
+    analysis_size: int = Field(TEXT_DEFAULTS.long_side, ge=64, le=4096,
+                               description="the searched region is scaled to this long side for the detector: "
+                                           "larger finds smaller text and is slower")
+
+    @field_validator("region")
+    @classmethod
+    def _known_region(cls, v: str | None) -> str | None:
+        try:
+            parse_region(v)
+        except ConfigError as exc:
+            raise ValueError(str(exc)) from None
+        return v
+
+
+def text_params(text: TextDetectConfig) -> TextParams:
+    """The :class:`media.text.TextParams` of ``text``: its settings over the detector's defaults (a bad
+    region is a one-line :class:`ConfigError`)."""
+    base = TEXT_DEFAULTS
+    return replace(base, long_side=text.analysis_size, dilate_px=text.dilate_px, region=parse_region(text.region),
+                   db=replace(base.db, min_height=text.min_height), shape=text.shape,
+                   glyphs=replace(base.glyphs, grow_px=text.glyph_grow_px))
 
 
 class InpaintConfig(BaseModel):
@@ -38,6 +90,8 @@ class InpaintConfig(BaseModel):
                            "drawn tight to a logo's edge, whose soft edge would leave a ghost")
     auto_mask_frames: Literal["showing", "all"] = Field(
         "showing", description="with --mask auto: inpaint only the frames that show the overlay, or all frames")
+    text: TextDetectConfig = Field(default_factory=TextDetectConfig,
+                                   description="with --mask text: the text detector's settings")
     # shots
     detect_shots: bool = Field(True, description="split the video at its cuts (FFmpeg scdet) and inpaint each "
                                "shot on its own, so no content is taken across a cut")
@@ -103,7 +157,8 @@ class InpaintConfig(BaseModel):
 
     @classmethod
     def resolve(cls, config_file: str | Path | None = None, **overrides: Any) -> "InpaintConfig":
-        """Defaults, then the TOML file's values, then non-None ``overrides`` (the CLI's)."""
+        """Defaults, then the TOML file's values, then non-None ``overrides`` (the CLI's); a table
+        (``[text]``) and a dict override (``text={...}``) are merged key by key."""
         values: dict[str, Any] = {}
         if config_file is not None:
             path = Path(config_file)
@@ -113,9 +168,17 @@ class InpaintConfig(BaseModel):
                 raise InputError(path, "config file does not exist") from None
             except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
                 raise InputError(path, f"is not valid TOML ({exc})") from None
-            values = {k.replace("-", "_"): v for k, v in values.items()}
-        values.update({k: v for k, v in overrides.items() if v is not None and v != ()})
+            values = _underscored(values)
+        for k, v in overrides.items():
+            if v is None or v == () or v == {}:
+                continue
+            values[k] = {**values[k], **v} if isinstance(v, dict) and isinstance(values.get(k), dict) else v
         return cls(**values)
+
+
+def _underscored(values: dict) -> dict:
+    """A TOML table's keys with ``-`` as ``_`` (the field names), in its sub-tables too."""
+    return {k.replace("-", "_"): _underscored(v) if isinstance(v, dict) else v for k, v in values.items()}
 
 
 def method_settings(cfg: InpaintConfig) -> "MethodSettings":

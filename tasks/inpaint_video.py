@@ -26,7 +26,7 @@ from isvi_models.pipeline import MethodSettings, inpaint_frames
 from isvi_models.windows import apply_anchors, finalised, kept, plan_windows
 from media.masks import MaskSource, open_holes
 from media.video import FrameWriter, VideoSource
-from tasks.config import InpaintConfig, method_settings
+from tasks.config import InpaintConfig, method_settings, text_params
 
 STAGES = ("decode", "flow", "complete", "propagate", "reconstruct", "encode")
 
@@ -165,7 +165,8 @@ def video_shots(src: VideoSource, cfg: InpaintConfig) -> list[tuple[int, int]]:
 def open_video_holes(cfg: InpaintConfig, src: VideoSource) -> MaskSource:
     """The job's mask for the open video; ``--mask auto`` detects the overlay now and, with
     ``auto_mask_frames="showing"``, keeps the hole only in the frames that show it;
-    ``--mask text`` detects the text of every frame now (:func:`media.text.detect_text`)."""
+    ``--mask text`` detects the text of every frame now (:func:`media.text.detect_text`, with the
+    detector's settings ``cfg.text``)."""
 
     def detect() -> tuple[np.ndarray, np.ndarray | None]:
         from media.watermark import detect_auto_overlay, frames_showing_overlay, video_overlay_strengths
@@ -178,7 +179,7 @@ def open_video_holes(cfg: InpaintConfig, src: VideoSource) -> MaskSource:
     def text():
         from media.text import detect_text
 
-        masks = detect_text(src)
+        masks = detect_text(src, text_params(cfg.text))
         return masks.read
 
     return open_holes(cfg.mask, cfg.box, src.info, auto=detect, text=text)

@@ -8,7 +8,7 @@ from isvi_models.errors import ConfigError
 from storage.manifests import VideoItem, localize
 from storage.zarr_cache import ZarrCache
 from tasks.automask import mask_of, open_video_holes, scratch_dir
-from tasks.config import InpaintConfig
+from tasks.config import InpaintConfig, text_params
 from tasks.keys import content_id, probe_key
 from tasks.refs import ShotSpec, VideoRef
 from tasks.textmask import detector_fingerprint, frame_ranges, text_frames
@@ -17,7 +17,8 @@ from tasks.textmask import detector_fingerprint, frame_ranges, text_frames
 def probe_video(item: VideoItem, output: str, cfg: InpaintConfig, cache: ZarrCache, *, scratch: str | None = None,
                 mask_pool: str | None = None) -> VideoRef:
     """Open a video and its mask, check them, find its shots (cached by content) with ``cfg``'s shot
-    settings, as ``isvi inpaint`` finds them.
+    settings, as ``isvi inpaint`` finds them. A ``text`` mask is detected with ``cfg.text``'s settings,
+    which enter the video's content id (other settings: other holes, other stages).
 
     ``mask_pool``: for an ``auto`` mask, the id of the pooled detection
     (:func:`tasks.automask.detect_pool_masks`) to use instead of detecting this video's overlay
@@ -31,13 +32,14 @@ def probe_video(item: VideoItem, output: str, cfg: InpaintConfig, cache: ZarrCac
     if mask is None and not boxes:
         raise ConfigError(f"{item.source}: no mask; give --mask/--box or a mask in the manifest")
     mask_pool = mask_pool if mask == "auto" else None
+    params = text_params(cfg.text) if mask == "text" else None
     with VideoSource(local, folder_fps=cfg.fps_fraction) as src:
         info = src.info
-        vid = content_id(local, mask, boxes, mask_pool, detector_fingerprint() if mask == "text" else None)
+        vid = content_id(local, mask, boxes, mask_pool, detector_fingerprint(params) if mask == "text" else None)
         masks = open_video_holes(mask, boxes, info, cache=cache, video_id=vid, local=str(local), mask_pool=mask_pool,
-                                 auto_frames=cfg.auto_mask_frames)
+                                 auto_frames=cfg.auto_mask_frames, text_params=params)
         coverage = masks.fillable_coverage()
-        has_text = text_frames(cache, vid) if mask == "text" else None
+        has_text = text_frames(cache, vid, params) if mask == "text" else None
         key = probe_key(vid, cfg.detect_shots, cfg.shot_threshold, cfg.min_shot_frames)
         if (marker := cache.complete_marker(key)) is not None:
             shots = [tuple(s) for s in marker["shots"]]

@@ -1,7 +1,8 @@
 """``mask: text`` in the batch: each video's per-frame text masks, detected once and cached.
 
 The detection is a stage like the others: :func:`media.text.detect_text` (the same call, with
-the same defaults, as ``isvi inpaint --mask text``) runs once per video, at its probe, and its
+the same settings, as ``isvi inpaint --mask text``: the job's ``InpaintConfig.text`` made into a
+:class:`media.text.TextParams` by :func:`tasks.config.text_params`) runs once per video, at its probe, and its
 :class:`media.text.TextMasks` is written to the cache under :func:`text_key` (the video's
 content id + the detector's settings and model); the decode stages and any re-run read it
 back (each only the frames it needs: :func:`cached_text_reader`), through the same
@@ -32,13 +33,6 @@ from tasks.keys import file_chunks, textmask_key
 PACKED_CHUNK = 64
 
 
-def default_params():
-    """The detector's settings: :class:`media.text.TextParams`' defaults, as ``--mask text`` uses them."""
-    from media.text import TextParams
-
-    return TextParams()
-
-
 @functools.lru_cache(maxsize=4)
 def _model_fingerprint(path: str, mtime_ns: int, size: int) -> str:
     return bytes_fingerprint(file_chunks(Path(path)))[:16]
@@ -53,21 +47,22 @@ def model_fingerprint() -> str:
     return _model_fingerprint(str(path), st.st_mtime_ns, st.st_size)
 
 
-def detector_settings(params=None) -> dict:
-    """What the text masks depend on, as JSON values: every :class:`media.text.TextParams` field
-    that changes the result (not ``chunk``, which only bounds memory) and the model's content."""
-    conf = dataclasses.asdict(params if params is not None else default_params())
+def detector_settings(params) -> dict:
+    """What the text masks found with ``params`` (a :class:`media.text.TextParams`) depend on, as JSON
+    values: every field that changes the result (not ``chunk``, which only bounds memory) and the
+    model's content."""
+    conf = dataclasses.asdict(params)
     conf.pop("chunk", None)
     return {**conf, "model": model_fingerprint()}
 
 
-def detector_fingerprint(params=None) -> str:
+def detector_fingerprint(params) -> str:
     """A short hash of :func:`detector_settings`: enters the video's content id for ``mask: text``."""
     return sha256_json(detector_settings(params))[:16]
 
 
-def text_key(video_id: str, params=None) -> StageKey:
-    """Where the text masks of video ``video_id`` (found with ``params``, default the defaults) live."""
+def text_key(video_id: str, params) -> StageKey:
+    """Where the text masks of video ``video_id`` (found with the :class:`media.text.TextParams` ``params``) live."""
     return textmask_key(video_id, detector_settings(params))
 
 
@@ -120,10 +115,10 @@ def cached_text_reader(cache: ZarrCache, key: StageKey):
     return read
 
 
-def video_text_reader(cache: ZarrCache, video_id: str, local: str, params=None):
-    """``read(start, stop) -> (n, H, W)``: the text holes of one video, detected now (once per
-    video and detector, then cached) or read from the cache. ``local``: the video's local
-    path or frame folder."""
+def video_text_reader(cache: ZarrCache, video_id: str, local: str, params):
+    """``read(start, stop) -> (n, H, W)``: the text holes of one video, detected now with ``params``
+    (a :class:`media.text.TextParams`; once per video and detector settings, then cached) or read
+    from the cache. ``local``: the video's local path or frame folder."""
     from media.text import detect_text
     from media.video import VideoSource
 
@@ -131,13 +126,13 @@ def video_text_reader(cache: ZarrCache, video_id: str, local: str, params=None):
     if cache.is_complete(key):
         return cached_text_reader(cache, key)
     with VideoSource(local) as src:
-        masks = detect_text(src, params if params is not None else default_params())
+        masks = detect_text(src, params)
     write_text_masks(cache, key, masks, source=str(local))
     return masks.read
 
 
-def text_frames(cache: ZarrCache, video_id: str, params=None) -> np.ndarray:
-    """Bool per frame of a video whose text masks are cached: whether the frame had text."""
+def text_frames(cache: ZarrCache, video_id: str, params) -> np.ndarray:
+    """Bool per frame of a video whose text masks (found with ``params``) are cached: whether the frame had text."""
     return np.asarray(cache.read(text_key(video_id, params), ["has_text"])[0]["has_text"], bool)
 
 

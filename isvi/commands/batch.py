@@ -6,7 +6,8 @@ import argparse
 import sys
 
 from flows.config import JobConfig
-from isvi.commands.method_options import MASK, METHOD, OUTPUT, SHOTS, add_options
+from isvi.commands.method_options import (MASK, METHOD, OUTPUT, SHOTS, add_options, add_text_options,
+                                          refuse_text_options, text_overrides)
 from tasks.config import field_choices
 
 EPILOG = """\
@@ -21,13 +22,15 @@ examples:
   isvi batch videos/ --mask logo.png -o clean/ --workers 2 --gpus 1
   isvi batch channels/ --mask auto --auto-mask-pool folder -o clean/   # one logo per channel folder
   isvi batch subtitled/ --mask text -o clean/      # burnt-in subtitles, found frame by frame per video
+  isvi batch subtitled/ --mask text --text-region bottom --text-shape boxes -o clean/
 
 Intermediates live in a Zarr cache (default '<DEST>.isvi-cache'); a re-run after a crash or a
 change of settings recomputes only unfinished or affected stages ('isvi cache ls|clear').
 A report is written to '<DEST>/isvi-report.json' and '.csv'; with --mask auto, each video's detected
 mask is shown on the frame that shows its overlay most clearly in '<DEST>/isvi-report-masks/<name>.png'.
 With --mask text, the report lists each video's frames with text (its mask is shown there on the middle
-one); a video without text is copied through.
+one); a video without text is copied through. The text detector's options (--text-...) apply to
+--mask text and to a manifest's text masks; in the TOML file they go in an [inpaint.text] table.
 Exit code 0 only if no video failed.
 """
 
@@ -55,6 +58,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--gpus", type=int, metavar="N", help="GPUs the local workers advertise; GPU stages need one")
     add_options(p.add_argument_group("shots (as in 'isvi inpaint')"), SHOTS, dest_prefix="m_")
     add_options(p.add_argument_group("mask (as in 'isvi inpaint')"), MASK, dest_prefix="m_")
+    add_text_options(p.add_argument_group("text detector (with --mask text; as in 'isvi inpaint')"))
     add_options(p.add_argument_group("method (as in 'isvi inpaint')"), METHOD, dest_prefix="m_")
     add_options(p.add_argument_group("output (as in 'isvi inpaint')"), OUTPUT, dest_prefix="m_")
     p.add_argument("-v", "--verbose", action="store_true",
@@ -86,6 +90,8 @@ def resolve_job(args: argparse.Namespace):
         inpaint["mask"] = args.mask
     if args.box:
         inpaint["box"] = tuple(args.box)
+    if text := text_overrides(args):
+        inpaint["text"] = {**inpaint.get("text", {}), **text}
     for k in ("cache", "overwrite", "gpus", "report", "auto_mask_pool"):
         if getattr(args, k) is not None:
             values[k] = getattr(args, k)
@@ -147,7 +153,11 @@ def run(args: argparse.Namespace) -> int:
     job = resolve_job(args)
     from storage.manifests import list_videos
 
-    list_videos(job.source)  # bad SOURCE or manifest: exit 2 before any server or cluster starts
+    items = list_videos(job.source)  # bad SOURCE or manifest: exit 2 before any server or cluster starts
+    from tasks.automask import mask_of
+
+    refuse_text_options(args, job.inpaint, any(mask_of(i, job.inpaint)[0] == "text" for i in items),
+                        "[inpaint.text]")
     _check_writable(job)  # and an unwritable DEST, cache or report folder, not after all the work
     from flows.inpaint_collection import run_collection
 

@@ -16,15 +16,6 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-DEFAULTS = {"long_side": 960, "min_height": 6.0, "dilate": 3}
-
-
-def _text_defaults():
-    from media.text import TextParams
-
-    return TextParams()
-
-
 def register(subparsers) -> None:
     p = subparsers.add_parser(
         "detect-text",
@@ -45,49 +36,19 @@ def register(subparsers) -> None:
 
 
 def add_text_options(p: argparse.ArgumentParser) -> None:
-    """The detector's options (also what ``--mask text`` uses with its defaults)."""
-    p.add_argument("--region", metavar="WHERE",
-                   help="where to look: all (default), bottom (lower 35%% of the frame), top (upper 35%%), "
-                        "or X,Y,W,H in pixels or as fractions with a '.' (e.g. 0,0.7,1.0,0.3)")
-    p.add_argument("--min-height", type=float, default=DEFAULTS["min_height"], metavar="PX",
-                   help="ignore text lines lower than this, in pixels of the frame "
-                        f"(default {DEFAULTS['min_height']:g})")
-    p.add_argument("--dilate", type=int, default=DEFAULTS["dilate"], metavar="PX",
-                   help="grow each detected text line by this many pixels, so outlines, glows and shadows are "
-                        "in the hole (with --text-shape glyphs: in the area searched for glyphs) "
-                        f"(default {DEFAULTS['dilate']})")
-    base = _text_defaults()
-    p.add_argument("--text-shape", choices=("glyphs", "boxes"), default=base.shape,
-                   help="glyphs: the text pixels inside each detected text line, grown by --glyph-grow (a "
-                        "smaller hole, a better fill; the whole line where the text does not stand out from "
-                        "its background); boxes: the whole text lines (default " + base.shape + ")")
-    p.add_argument("--glyph-grow", type=int, default=base.glyphs.grow_px, metavar="PX",
-                   help="with --text-shape glyphs: grow the text pixels by this many pixels, for anti-aliased "
-                        f"edges, outlines and compression halos (default {base.glyphs.grow_px})")
-    p.add_argument("--analysis-size", type=int, default=DEFAULTS["long_side"], metavar="PX",
-                   help="the searched region is scaled to this long side for the detector: larger finds "
-                        f"smaller text and is slower (default {DEFAULTS['long_side']})")
+    """The detector's options, under their ``detect-text`` names (``isvi inpaint --mask text`` and
+    ``isvi batch --mask text`` take the same ones as ``--text-...``: :data:`method_options.TEXT`)."""
+    from isvi.commands.method_options import add_text_options as add
+
+    add(p, detect_text=True)
 
 
 def text_params(args: argparse.Namespace):
-    """:class:`media.text.TextParams` from the parsed options."""
-    from dataclasses import replace
+    """:class:`media.text.TextParams` from the parsed options (a bad value: one-line ConfigError)."""
+    from isvi.commands.method_options import text_config
+    from tasks.config import text_params as params
 
-    from isvi_models.errors import ConfigError
-    from media.text import TextParams, parse_region
-
-    if args.min_height < 0:
-        raise ConfigError(f"--min-height: must be >= 0, got {args.min_height}")
-    if not 0 <= args.dilate <= 64:
-        raise ConfigError(f"--dilate: must be in [0, 64], got {args.dilate}")
-    if not 0 <= args.glyph_grow <= 64:
-        raise ConfigError(f"--glyph-grow: must be in [0, 64], got {args.glyph_grow}")
-    if not 64 <= args.analysis_size <= 4096:
-        raise ConfigError(f"--analysis-size: must be in [64, 4096], got {args.analysis_size}")
-    base = TextParams()
-    return replace(base, long_side=args.analysis_size, dilate_px=args.dilate, region=parse_region(args.region),
-                   db=replace(base.db, min_height=args.min_height), shape=args.text_shape,
-                   glyphs=replace(base.glyphs, grow_px=args.glyph_grow))
+    return params(text_config(args))
 
 
 def run(args: argparse.Namespace) -> int:

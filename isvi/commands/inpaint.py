@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from isvi.commands.method_options import MASK, METHOD, OUTPUT, SHOTS, add_options
+from isvi.commands.method_options import (MASK, METHOD, OUTPUT, SHOTS, add_options, add_text_options,
+                                          refuse_text_options, text_overrides)
 from tasks.config import InpaintConfig
 
 EPILOG = """\
@@ -14,10 +15,12 @@ examples:
   isvi inpaint clip.mp4 --box 1180,40,80,60 -o clean.mkv --codec ffv1
   isvi inpaint clip.mp4 --box 0.85,0.02,0.13,0.08 -o clean.mp4     (fractions of width/height)
   isvi inpaint frames/ --mask masks/ -o out/ --fps 30000/1001        (PNG folders in and out)
+  isvi inpaint clip.mp4 --mask text --text-region bottom --text-shape boxes -o clean.mp4
   isvi inpaint clip.mp4 --config job.toml -o clean.mp4
 
 Every option can also be set in the TOML file given to --config (field names as below,
-with '_' for '-'); command-line options win over the file.
+with '_' for '-'; the text detector's in a [text] table: region, min_height, dilate_px,
+shape, glyph_grow_px, analysis_size); command-line options win over the file.
 """
 
 
@@ -34,12 +37,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--mask", help="mask image (static logo; scaled to the video if only its size differs, "
                                   "not its aspect ratio), folder of per-frame masks, mask video, "
                                   "'auto' (detect a static overlay), or 'text' (detect burnt-in text, "
-                                  "subtitles, text watermarks, frame by frame; see `isvi detect-text` for "
-                                  "its options); non-zero = remove; in an image with "
+                                  "subtitles, text watermarks, frame by frame, with the options of "
+                                  "'text detector' below); non-zero = remove; in an image with "
                                   "transparency, the alpha channel decides (opaque = remove)")
     g.add_argument("--box", action="append", metavar="X,Y,W,H",
                    help="rectangle to remove, in pixels or as fractions (repeatable; adds to --mask)")
     add_options(g, MASK)
+    add_text_options(p.add_argument_group("text detector (with --mask text; as isvi detect-text's options)"))
     add_options(p.add_argument_group("shots"), SHOTS)
     add_options(p.add_argument_group("method"), METHOD)
     g = p.add_argument_group("output")
@@ -56,7 +60,8 @@ def run(args: argparse.Namespace) -> int:
     overrides = {k: v for k, v in vars(args).items() if k in fields}
     if overrides.get("box"):
         overrides["box"] = tuple(overrides["box"])
-    cfg = InpaintConfig.resolve(args.config, **overrides)
+    cfg = InpaintConfig.resolve(args.config, **overrides, text=text_overrides(args))
+    refuse_text_options(args, cfg, cfg.mask == "text", "[text]")
     report = inpaint_video(args.input, args.output, cfg, progress=sys.stderr.isatty())
     if cfg.mask == "text" and report.passthrough:
         print(f"{args.input}: no text found; copied through to {args.output}", file=sys.stderr)

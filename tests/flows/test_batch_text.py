@@ -66,6 +66,38 @@ def test_batch_mask_text(prefect_api, tmp_path):
     assert not [s for s in again["subs.mkv"]["computed_stages"] if "encode" not in s]
 
 
+def test_batch_text_options_from_the_config_file(prefect_api, tmp_path):
+    """Issue 23: the detector's settings in the job's ``[inpaint.text]`` table reach the batch's text-mask
+    stage: another shape is detected afresh under its own key (a larger, box-shaped hole), and a re-run
+    with the same settings reuses that detection and every stage but the encode."""
+    src = tmp_path / "in"
+    src.mkdir()
+    burnt, _ = burn_text(background(10, seed=1), {2: "Hello there, friend"})
+    write_clip(src / "subs.mkv", burnt)
+    dest, toml = tmp_path / "out", tmp_path / "job.toml"
+    toml.write_text('[inpaint.text]\nshape = "boxes"\n')
+    cache = ZarrCache(str(tmp_path / "out.isvi-cache"))
+
+    def detections():
+        return {r["fp"] for r in cache.ls() if r["stage"] == "textmask" and r["complete"]}
+
+    def changed():
+        return (read_video(dest / "subs.mkv")[0] != burnt).any(-1)
+
+    assert main(["batch", str(src), "-o", str(dest), *METHOD]) == 0
+    glyphs, first = changed(), detections()
+    assert len(first) == 1
+    assert main(["batch", str(src), "-o", str(dest), *METHOD, "--config", str(toml), "--overwrite"]) == 0
+    boxes, second = changed(), detections()
+    assert len(second) == 2 and first < second
+    assert boxes.sum() > 1.1 * glyphs.sum()
+    assert main(["batch", str(src), "-o", str(dest), *METHOD, "--config", str(toml), "--overwrite"]) == 0
+    assert detections() == second
+    (row,) = json.loads((dest / "isvi-report.json").read_text())["videos"]
+    assert row["status"] == "done" and not [s for s in row["computed_stages"] if "encode" not in s]
+    np.testing.assert_array_equal(changed(), boxes)
+
+
 def _textmask_keys(cache: ZarrCache):
     """The cache's complete text-mask stages, as keys (the subtitled video's only: the plain one has its own)."""
     from storage.zarr_cache import StageKey

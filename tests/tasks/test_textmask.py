@@ -41,11 +41,13 @@ def test_frame_ranges():
 
 
 def test_key_follows_the_detector_settings():
+    from tasks.config import text_params
+
     vid = "0123456789abcdef"
-    key = textmask.text_key(vid)
-    assert key == textmask.text_key(vid, TextParams())  # the defaults, as --mask text uses them
+    key = textmask.text_key(vid, TextParams())
+    assert key == textmask.text_key(vid, text_params(InpaintConfig().text))  # the defaults, as --mask text uses them
     assert key.stage == "textmask" and key.video == vid
-    assert textmask.text_key("fedcba9876543210").fp != key.fp
+    assert textmask.text_key("fedcba9876543210", TextParams()).fp != key.fp
     changed = [replace(TextParams(), dilate_px=5), replace(TextParams(), long_side=640),
                replace(TextParams(), db=replace(TextParams().db, min_height=9.0)),
                replace(TextParams(), gap=4),
@@ -54,7 +56,7 @@ def test_key_follows_the_detector_settings():
     assert len({textmask.text_key(vid, p).fp for p in changed} | {key.fp}) == len(changed) + 1
     assert textmask.text_key(vid, replace(TextParams(), chunk=8)) == key  # memory only: same masks
     # the video's identity carries the detector too: other settings, other stages after it
-    fp = textmask.detector_fingerprint()
+    fp = textmask.detector_fingerprint(TextParams())
     assert fp == textmask.detector_fingerprint(TextParams())
     assert fp != textmask.detector_fingerprint(replace(TextParams(), dilate_px=5))
 
@@ -72,7 +74,7 @@ def test_content_id_of_a_text_mask(tmp_path):
 def test_cache_roundtrip(tmp_path, on):
     cache = ZarrCache(str(tmp_path / "cache"))
     masks = synthetic_masks(9, on)
-    key = textmask.text_key("0123456789abcdef")
+    key = textmask.text_key("0123456789abcdef", TextParams())
     textmask.write_text_masks(cache, key, masks)
     assert cache.complete_marker(key)["frames_with_text"] == len(on)
     back = textmask.read_text_masks(cache, key)
@@ -80,7 +82,7 @@ def test_cache_roundtrip(tmp_path, on):
         (masks.width, masks.height, masks.box, masks.shape, masks.dilate_px)
     np.testing.assert_array_equal(back.has_text, masks.has_text)
     np.testing.assert_array_equal(back.read(0, 9), masks.read(0, 9))
-    np.testing.assert_array_equal(textmask.text_frames(cache, "0123456789abcdef"), masks.has_text)
+    np.testing.assert_array_equal(textmask.text_frames(cache, "0123456789abcdef", TextParams()), masks.has_text)
     lazy = textmask.cached_text_reader(cache, key)
     for a, b in ((0, 9), (2, 5), (4, 4), (8, 12)):
         np.testing.assert_array_equal(lazy(a, b), masks.read(a, b))
@@ -100,7 +102,7 @@ def test_detected_once_then_read_from_the_cache(subtitled, tmp_path, monkeypatch
     params = TextParams()
     first = textmask.video_text_reader(cache, "0123456789abcdef", str(clip), params)
     # text in 3-9, each mask held one frame before and after
-    assert textmask.frame_ranges(textmask.text_frames(cache, "0123456789abcdef")) == "2-10"
+    assert textmask.frame_ranges(textmask.text_frames(cache, "0123456789abcdef", params)) == "2-10"
     holes = first(0, 14)
     assert (holes & truth).sum() / truth.sum() > 0.95
 
@@ -142,3 +144,54 @@ def test_a_video_without_text_is_copied_through(tmp_path):
                    detect=False)
     assert v.passthrough and v.frames_with_text == 0 and v.text_frames == ""
     np.testing.assert_array_equal(read_video(tmp_path / "out.mkv")[0], read_video(clip)[0])
+
+
+def test_batch_text_options_key_the_detection_and_a_rerun_reuses_it(subtitled, tmp_path, monkeypatch):
+    """Issue 23: the batch config's text detector settings (``[inpaint.text]``) are what the probe detects
+    with, what keys the text-mask stage and the video's id, and what decode and the preview read; the
+    same settings again reuse the cached detection, other settings detect afresh."""
+    from isvi.cli import build_parser
+    from isvi.commands.batch import resolve_job
+    from isvi_models.ops.masks import dilate_holes
+    from tasks import stages
+    from tasks.automask import write_mask_preview
+    from tasks.config import text_params
+    from tasks.keys import plan_shot
+    from tasks.probe import probe_video
+
+    clip, _, truth = subtitled
+    toml = tmp_path / "job.toml"
+    toml.write_text('[inpaint]\nmask = "text"\ndilate_px = 1\n[inpaint.text]\nshape = "boxes"\n')
+    argv = ["batch", str(clip), "-o", str(tmp_path / "out"), "--config", str(toml), "--no-shots",
+            "--text-analysis-size", "640"]
+    job = resolve_job(build_parser().parse_args(argv))
+    assert (job.inpaint.text.shape, job.inpaint.text.analysis_size) == ("boxes", 640)
+    glyphs_cfg = job.inpaint.model_copy(update={"text": job.inpaint.text.model_copy(update={"shape": "glyphs"})})
+    cache = ZarrCache(str(tmp_path / "cache"))
+    item = VideoItem(str(clip), "subs.mkv")
+    boxes = probe_video(item, str(tmp_path / "a.mkv"), job.inpaint, cache)
+    glyphs = probe_video(item, str(tmp_path / "b.mkv"), glyphs_cfg, cache)
+    assert boxes.video_id != glyphs.video_id
+    done = {r["fp"] for r in cache.ls() if r["stage"] == "textmask" and r["complete"]}
+    box_key = textmask.text_key(boxes.video_id, text_params(job.inpaint.text))
+    glyph_key = textmask.text_key(glyphs.video_id, text_params(glyphs_cfg.text))
+    assert done == {box_key.fp, glyph_key.fp}
+    box_holes = textmask.read_text_masks(cache, box_key).read(0, 14)
+    glyph_holes = textmask.read_text_masks(cache, glyph_key).read(0, 14)
+    assert (box_holes & truth).sum() / truth.sum() > 0.95
+    assert box_holes.sum() > 1.15 * glyph_holes.sum() and not (glyph_holes & ~box_holes).any()
+
+    def no_detection(*args, **kwargs):
+        raise AssertionError("the cached masks should have been used")
+
+    monkeypatch.setattr("media.text.detect_text", no_detection)
+    again = probe_video(item, str(tmp_path / "a.mkv"), resolve_job(build_parser().parse_args(argv)).inpaint, cache)
+    assert again.video_id == boxes.video_id and again.text_frames == boxes.text_frames
+    (shot,) = again.shots
+    decode = stages.decode_shot(again, shot, plan_shot(again, shot, job.inpaint).decode, job.inpaint, cache)
+    holes = cache.read(decode.key, ["holes"])[0]["holes"]
+    np.testing.assert_array_equal(holes, dilate_holes(box_holes, 1))  # the boxes, grown by dilate_px
+    assert write_mask_preview(again, job.inpaint, cache, str(tmp_path / "p.png")) == str(tmp_path / "p.png")
+    with pytest.raises(AssertionError, match="cached masks"):  # another setting: not that cache entry
+        other = job.inpaint.model_copy(update={"text": job.inpaint.text.model_copy(update={"dilate_px": 6})})
+        probe_video(item, str(tmp_path / "a.mkv"), other, cache)

@@ -119,3 +119,87 @@ def test_batch_takes_mask_text_from_the_command_line_and_a_manifest(tmp_path):
     (tmp_path / "m.csv").write_text("video,mask\na.mp4,text\n")
     (item,) = list_videos(str(tmp_path / "m.csv"))
     assert item.mask == "text" and item.own_mask  # a detection, not a file beside the manifest
+
+
+def _changed(out, src):
+    """Pixels an ffv1 inpainting changed (outside its hole every pixel is the input's)."""
+    return (read_video(out)[0] != read_video(src)[0]).any(-1)
+
+
+def test_inpaint_text_options_reach_the_detector(clips):
+    """``--text-shape boxes`` (issue 23): the hole is the text lines, a larger one than the default glyphs',
+    and each is the mask detect-text writes with those settings."""
+    d, _, truth = clips
+    fast = ["--codec", "ffv1", "-q", "--flow-preset", "ultrafast", "--no-shots", "--text-analysis-size", "640"]
+    changed, masks = {}, {}
+    for shape in ("glyphs", "boxes"):
+        out = d / f"inpaint-{shape}.mkv"
+        assert main(["inpaint", str(d / "subs.mkv"), "--mask", "text", "--text-shape", shape, "-o", str(out),
+                     *fast]) == 0
+        changed[shape] = _changed(out, d / "subs.mkv")
+        assert main(["detect-text", str(d / "subs.mkv"), "-o", str(d / f"inpaint-masks-{shape}"),
+                     "--analysis-size", "640", "--text-shape", shape]) == 0
+        masks[shape] = np.stack([cv2.imread(str(d / f"inpaint-masks-{shape}" / f"{k:05d}.png"), 0) > 0
+                                 for k in range(12)])
+        assert not (changed[shape] & ~masks[shape]).any()  # inside the hole detect-text finds (--dilate 0)
+        assert changed[shape][truth].mean() > 0.5
+    assert changed["boxes"].sum() > 1.15 * changed["glyphs"].sum()
+    assert (changed["boxes"] & ~masks["glyphs"]).sum() > 0.1 * changed["boxes"].sum()  # box corners, not glyphs
+
+
+def test_inpaint_text_region_is_where_the_detector_looks(clips):
+    """``--text-region top``: only the upper 35% is searched, so the subtitles at the bottom stay."""
+    d, _, _ = clips
+    out = d / "inpaint-top.mkv"
+    assert main(["inpaint", str(d / "subs.mkv"), "--mask", "text", "--text-region", "top", "-o", str(out),
+                 "--codec", "ffv1", "-q", "--text-analysis-size", "640"]) == 0
+    changed = _changed(out, d / "subs.mkv")
+    assert not changed[:, 63:].any()  # 0.35 * 180 rows
+
+
+@pytest.mark.parametrize("argv, needle", [
+    (["--box", "0,0,8,8", "--text-shape", "boxes"], "--text-shape: only with --mask text"),
+    (["--mask", "auto", "--text-dilate", "2", "--glyph-grow", "1"], "--text-dilate, --glyph-grow: only with --mask text"),
+    (["--box", "0,0,8,8", "--config", "{toml}"], "[text] in "),
+    (["--mask", "text", "--text-dilate", "65"], "text.dilate_px"),
+    (["--mask", "text", "--text-region", "middle"], "region"),
+    (["--mask", "text", "--text-analysis-size", "10"], "text.analysis_size"),
+])
+def test_inpaint_text_options_refused_one_line(clips, capsys, argv, needle):
+    """Without ``--mask text`` the detector's options (and a [text] table) are refused, not ignored;
+    bad values name the field. One line, exit 2, nothing written."""
+    d, _, _ = clips
+    toml = d / "text.toml"
+    toml.write_text('[text]\nshape = "boxes"\n')
+    out = d / "refused.mkv"
+    assert main(["inpaint", str(d / "subs.mkv"), "-o", str(out),
+                 *[a.format(toml=toml) for a in argv]]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("isvi: error:") and needle in err and "\n" not in err, err
+    assert not out.exists()
+
+
+def test_batch_text_options_refused_without_a_text_mask(clips, tmp_path, capsys, monkeypatch):
+    """In the batch too, unless a manifest gives a video the text mask: then they are that mask's."""
+    import flows.inpaint_collection
+
+    d, _, _ = clips
+    jobs = []
+    monkeypatch.setattr(flows.inpaint_collection, "run_collection", lambda job, **kw: jobs.append(job) or [])
+    src = tmp_path / "src"
+    src.mkdir()
+    write_clip(src / "a.mkv", np.zeros((2, 16, 16, 3), np.uint8))
+    assert main(["batch", str(src), "-o", str(tmp_path / "o1"), "--box", "0,0,4,4", "--text-shape", "boxes"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "--text-shape: only with --mask text" in err and "\n" not in err
+    toml = tmp_path / "job.toml"
+    toml.write_text('[inpaint]\nbox = ["0,0,4,4"]\n[inpaint.text]\ndilate_px = 5\n')
+    assert main(["batch", str(src), "-o", str(tmp_path / "o2"), "--config", str(toml)]) == 2
+    assert "[inpaint.text] in " in capsys.readouterr().err
+    assert jobs == []
+    manifest = tmp_path / "jobs.csv"
+    manifest.write_text("video,mask\nsrc/a.mkv,text\n")
+    assert main(["batch", str(manifest), "-o", str(tmp_path / "o3"), "--text-shape", "boxes",
+                 "--text-region", "bottom"]) == 0
+    (job,) = jobs
+    assert (job.inpaint.mask, job.inpaint.text.shape, job.inpaint.text.region) == (None, "boxes", "bottom")

@@ -36,3 +36,24 @@ def test_batch_shares_the_method_and_output_options_of_inpaint():
     assert "default 960" in batch["--max-side"].help
     text = _subparser("batch").format_help()
     assert "--max-side MAX " not in text and "--codec CODEC" not in text
+
+
+def test_text_detector_options_in_inpaint_and_batch():
+    """Issue 23: ``--mask text``'s detector options in both commands, with detect-text's help and choices;
+    inpaint's ``--dilate`` stays the hole's growth."""
+    inpaint, batch, detect = _options("inpaint"), _options("batch"), _options("detect-text")
+    pairs = {"--text-region": "--region", "--text-min-height": "--min-height", "--text-dilate": "--dilate",
+             "--text-shape": "--text-shape", "--glyph-grow": "--glyph-grow",
+             "--text-analysis-size": "--analysis-size"}
+    for flag, own in pairs.items():
+        for command in (inpaint, batch):
+            assert flag in command, flag
+            assert (command[flag].help, command[flag].choices) == (detect[own].help, detect[own].choices), flag
+        assert detect[own].help.strip(), own
+    assert list(inpaint["--text-shape"].choices) == ["glyphs", "boxes"]
+    assert "default glyphs" in inpaint["--text-shape"].help and "default 3" in inpaint["--text-dilate"].help
+    assert "default 960" in batch["--text-analysis-size"].help
+    assert inpaint["--dilate"].help != inpaint["--text-dilate"].help
+    for command in ("inpaint", "batch"):
+        text = " ".join(_subparser(command).format_help().split())
+        assert "--text-shape {glyphs,boxes}" in text and "lower 35% of the frame" in text
