@@ -41,7 +41,7 @@ class MethodSettings:
     roi: bool = True
     roi_margin_px: int = 64
     # flow, completion, fill
-    flow_dilate_px: int = 20
+    flow_dilate_px: int = 14
     consistency_px: float = 100.0
     alpha: float = 0.5
     spatial_fill: str = "fsr"

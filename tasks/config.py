@@ -108,7 +108,7 @@ class InpaintConfig(BaseModel):
     flow_preset: Literal["ultrafast", "fast", "medium", "fine"] = Field(
         "fine", description="DIS optical flow preset: OpenCV's ultrafast, fast, medium, or fine (medium "
                             "estimated down to full resolution; about twice as accurate, at about 3x medium's flow time)")
-    flow_dilate_px: int = Field(20, ge=0, le=64, description="extra growth of the flow hole (working pixels)")
+    flow_dilate_px: int = Field(14, ge=0, le=64, description="extra growth of the flow hole (working pixels)")
     consistency_px: float = Field(100.0, gt=0, le=1000, description="forward-backward error (px) above which a step is rejected")
     max_trace_px: float | None = Field(None, gt=0, description="longest path (working px) a hole pixel is traced "
                                        "through other frames' holes, farther ones come from a key frame; "
