@@ -10,6 +10,14 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("isvi.video")
 
+LAYOUTS = ("420", "422", "444")
+
+
+def h264_size(width: int, height: int, layout: str) -> tuple[int, int]:
+    """The size H.264 writes a ``width`` x ``height`` frame at in chroma ``layout`` ("420", "422",
+    "444"): 4:2:0 needs even sides, 4:2:2 an even width; an odd side gets one more pixel."""
+    return (width + (width % 2 if layout in ("420", "422") else 0), height + (height % 2 if layout == "420" else 0))
+
 
 def h264_format(info: VideoInfo) -> tuple[str, int, int]:
     """The H.264 output's pixel format and size: the input's chroma layout (4:2:0, 4:2:2 or 4:4:4)
@@ -26,8 +34,7 @@ def h264_format(info: VideoInfo) -> tuple[str, int, int]:
     except (ValueError, av.error.FFmpegError):
         depth = 8
     layout = "444" if ("444" in src or src.startswith(("gbr", "rgb", "bgr"))) else "422" if "422" in src else "420"
-    width = info.width + (info.width % 2 if layout in ("420", "422") else 0)
-    height = info.height + (info.height % 2 if layout == "420" else 0)
+    width, height = h264_size(info.width, info.height, layout)
     lost = []
     if depth > 8:
         lost.append(f"the input is {depth}-bit ({src}) and the output 8-bit")

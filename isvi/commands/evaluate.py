@@ -54,6 +54,7 @@ def evaluate_paths(result: str | Path, gt: str | Path, masks: str | Path, *, dil
                    outside_tol: int = 0, temporal: bool = True, chunk: int = 32) -> dict:
     """Score a result file/folder; returns ``{"summary": {...}, "per_frame": {...}, "lpips": note}``."""
     from tasks.evaluation import metrics
+    from media.h264 import LAYOUTS, h264_size
     from media.masks import dilate_holes, open_mask
     from media.video import VideoSource
     from isvi_models.errors import ConfigError, InputError
@@ -64,7 +65,7 @@ def evaluate_paths(result: str | Path, gt: str | Path, masks: str | Path, *, dil
         gi, ri = gsrc.info, rsrc.info
         # an H.264 result of an odd-sized input is one column/row larger (media.h264.h264_format):
         # its top-left part is the result
-        padded = ri.width in (gi.width, gi.width + gi.width % 2) and ri.height in (gi.height, gi.height + gi.height % 2)
+        padded = (ri.width, ri.height) in {h264_size(gi.width, gi.height, layout) for layout in LAYOUTS}
         if (ri.width, ri.height) != (gi.width, gi.height) and not padded:
             raise InputError(ri.path, f"result is {ri.width}x{ri.height} but the ground truth {gi.path} is "
                                       f"{gi.width}x{gi.height}")
