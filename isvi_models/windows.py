@@ -3,8 +3,10 @@
 Memory is bounded by the window, not the video. Consecutive windows overlap: the first
 ``anchors`` frames of a window are frames the previous window already finalised, used as
 fully known content (no hole), so the fill stays consistent across window borders; the last
-``overlap`` frames are look-ahead that the next window finalises. Both drivers (``isvi
-inpaint``'s loop and the batch's per-window stages) plan, anchor and cut windows with these
+``overlap`` frames are look-ahead that the next window finalises. The next window's first
+finalised frames are cross-faded from the previous window's look-ahead result to its own
+(:func:`blend_lookahead`), so a window border is not a step. Both drivers (``isvi inpaint``'s
+loop and the batch's per-window stages) plan, anchor, blend and cut windows with these
 functions only.
 """
 
@@ -39,17 +41,49 @@ def plan_windows(n_frames: int, window: int, overlap: int) -> list[Window]:
     return out
 
 
-def apply_anchors(frames: np.ndarray, holes: np.ndarray, win: Window, previous: np.ndarray | None) -> None:
+@dataclass(frozen=True)
+class Carry:
+    """What a window hands to the next: its output frames, the first being frame ``start``."""
+
+    start: int
+    frames: np.ndarray
+
+
+def apply_anchors(frames: np.ndarray, holes: np.ndarray, win: Window, previous: Carry | None) -> None:
     """Put the previous window's finalised output into the window's first ``win.anchors`` frames
     (in place) and clear their holes. ``previous`` is :func:`kept` of the previous window."""
     if win.anchors:
-        frames[:win.anchors] = previous[len(previous) - win.anchors:]
+        a = win.start - previous.start
+        frames[:win.anchors] = previous.frames[a:a + win.anchors]
         holes[:win.anchors] = False
 
 
-def kept(out: np.ndarray, win: Window) -> np.ndarray:
-    """The window's output up to its last finalised frame: what the next window takes its anchors from."""
-    return out[:win.final_stop - win.start]
+def blend_lookahead(out: np.ndarray, holes: np.ndarray, win: Window, previous: Carry | None) -> None:
+    """Cross-fade, in place and inside ``holes`` only, the window's first finalised frames that
+    the previous window also filled (its look-ahead) from the previous window's result to this
+    one's: the k-th of n such frames takes (n - k) / (n + 1) of the previous result.
+
+    A window sees only its own frames, so its first frames can come out unlike the previous
+    window's last ones when their real source lies before the window, where the previous
+    window could reach it (a step at the border; measured in ``benchmarks/devset.md``).
+    ``out``, ``holes``: the window's uint8 frames and bool holes; ``previous``: :func:`kept`
+    of the previous window (None: nothing to blend).
+    """
+    if previous is None or not win.anchors:
+        return
+    first = win.start + win.anchors
+    n = min(previous.start + len(previous.frames), win.final_stop) - first
+    for k in range(max(n, 0)):
+        i, j = first + k - win.start, first + k - previous.start
+        w = (n - k) / (n + 1)
+        m = holes[i]
+        mixed = w * previous.frames[j][m].astype(np.float32) + (1 - w) * out[i][m].astype(np.float32)
+        out[i][m] = np.clip(np.rint(mixed), 0, 255).astype(out.dtype)
+
+
+def kept(out: np.ndarray, win: Window) -> Carry:
+    """The window's whole output (its look-ahead too): the next window's anchors and blend."""
+    return Carry(win.start, out[:win.stop - win.start])
 
 
 def finalised(out: np.ndarray, win: Window) -> np.ndarray:

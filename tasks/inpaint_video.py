@@ -23,7 +23,7 @@ import numpy as np
 
 from isvi_models.errors import InputError
 from isvi_models.pipeline import MethodSettings, inpaint_frames
-from isvi_models.windows import apply_anchors, finalised, kept, plan_windows
+from isvi_models.windows import apply_anchors, blend_lookahead, finalised, kept, plan_windows
 from media.masks import MaskSource, open_holes
 from media.video import FrameWriter, VideoSource
 from tasks.config import InpaintConfig, method_settings, text_params
@@ -60,7 +60,7 @@ def run_windows(read: Reader, n_frames: int, cfg: InpaintConfig, settings: Metho
                 emit: Callable[[np.ndarray], None], progress: StageProgress) -> None:
     """Drive the windows: ``read(start, stop) -> (uint8 frames, grown holes)``; ``emit(frames)``
     receives the finalised frames in order."""
-    previous: np.ndarray | None = None
+    previous = None
     for win in plan_windows(n_frames, cfg.window_frames, cfg.overlap_frames):
         t0 = time.perf_counter()
         frames, holes = read(win.start, win.stop)
@@ -80,6 +80,7 @@ def run_windows(read: Reader, n_frames: int, cfg: InpaintConfig, settings: Metho
                 progress.advance(name, new)
 
         out = inpaint_frames(frames, holes, settings, on_stage=on_stage)
+        blend_lookahead(out, holes, win, previous)
         t0 = time.perf_counter()
         emit(finalised(out, win))
         progress.seconds["encode"] += time.perf_counter() - t0

@@ -31,7 +31,7 @@ from tasks.refs import ShotSpec, VideoRef
 # fill 3: key frames are filled spatially first, then solved once (stop 28; the bump was missed
 # then), and a candidate's weight falls with its source's distance in time.
 VERSIONS = {"probe": 1, "automask": 5, "presence": 1, "textmask": 1, "decode": 1, "flow": 1, "complete": 1,
-            "fill": 3, "composite": 1, "encode": 1}
+            "fill": 3, "composite": 2, "encode": 2}
 
 # The configuration fields each stage reads (window geometry enters through the window itself).
 STAGE_FIELDS = {

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from isvi_models.windows import Window, apply_anchors, kept
+from isvi_models.windows import Carry, Window, apply_anchors, blend_lookahead, kept
 from storage.manifests import exists, publish
 from storage.zarr_cache import StageKey, ZarrCache, is_local, local_path
 from tasks.automask import open_video_holes
@@ -55,11 +55,18 @@ def decode_shot(v: VideoRef, shot: ShotSpec, key: StageKey, cfg: InpaintConfig, 
     return run_stage(cache, key, v.name, compute)
 
 
+def previous_output(cache: ZarrCache, prev: StageRef | None, win: Window) -> Carry | None:
+    """The previous window's composite as :func:`isvi_models.windows.kept` hands it on (None for the first)."""
+    if not win.anchors:
+        return None
+    arrays, attrs = cache.read(prev.key, ["frames"])
+    return Carry(int(attrs["start"]), arrays["frames"])
+
+
 def load_window(cache: ZarrCache, decode: StageRef, win: Window,
-                prev: StageRef | None) -> tuple[np.ndarray, np.ndarray]:
+                previous: Carry | None) -> tuple[np.ndarray, np.ndarray]:
     """A window's frames and holes, its first ``anchors`` frames replaced by the previous window's output."""
     arrays, _ = cache.read(decode.key, ["frames", "holes"], slice(win.start, win.stop))
-    previous = cache.read(prev.key, ["frames"])[0]["frames"] if win.anchors else None
     apply_anchors(arrays["frames"], arrays["holes"], win, previous)
     return arrays["frames"], arrays["holes"]
 
@@ -70,7 +77,7 @@ def flow_window(v: VideoRef, win: Window, key: StageKey, decode: StageRef, prev:
     from isvi_models.pipeline import crop, estimate_flow
 
     def compute():
-        frames, holes = load_window(cache, decode, win, prev)
+        frames, holes = load_window(cache, decode, win, previous_output(cache, prev, win))
         s = settings_for(cfg)
         work = crop(frames, holes, s)
         if work is None:
@@ -121,14 +128,16 @@ def composite_window(v: VideoRef, win: Window, key: StageKey, decode: StageRef, 
     from isvi_models.region import Region, paste_back
 
     def compute():
-        frames, holes = load_window(cache, decode, win, prev)
+        previous = previous_output(cache, prev, win)
+        frames, holes = load_window(cache, decode, win, previous)
         if fill.passthrough:
             out = frames
         else:
             _, attrs = cache.read(flow.key, [])
             result, _ = cache.read(fill.key, ["result"])
             out = paste_back(frames, holes, Region.from_list(attrs["region"]), result["result"])
-        out = kept(out, win)
+        blend_lookahead(out, holes, win, previous)
+        out = kept(out, win).frames
         cache.write(key, {"frames": out}, chunk_frames=max(out.shape[0], 1),
                     attrs={"start": win.start, "anchors": win.anchors, "final_stop": win.final_stop})
         return {"passthrough": fill.passthrough}
@@ -158,7 +167,7 @@ def encode_video(v: VideoRef, key: StageKey, composites: list[StageRef], cfg: In
                      copy_streams_from=None if v.is_folder else Path(v.local), overwrite=cfg.overwrite) as writer:
         for c in composites:
             x, attrs = cache.read(c.key, ["frames"])
-            writer.write(x["frames"][attrs["anchors"]:])
+            writer.write(x["frames"][attrs["anchors"]:attrs["final_stop"] - attrs["start"]])
         writer.finish(v.frames, v.source)
     if remote:
         publish(dest, v.output)

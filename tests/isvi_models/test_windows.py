@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from isvi_models.windows import apply_anchors, finalised, kept, plan_windows
+from isvi_models.windows import apply_anchors, blend_lookahead, finalised, kept, plan_windows
 
 
 class TestPlanWindows:
@@ -33,3 +33,29 @@ class TestPlanWindows:
             outs.append(finalised(f, w))
             previous = kept(f, w)
         np.testing.assert_array_equal(np.concatenate(outs), frames + 1000)
+
+
+class TestBlendLookahead:
+    def test_first_frames_fade_from_the_previous_windows_lookahead_inside_the_hole(self):
+        """Frames 8-11 were filled by window 0 (its look-ahead) and again by window 1: window 1's
+        output for them is cross-faded from window 0's result (weights 4/5 .. 1/5) inside the
+        hole, so the border is a ramp, not a step; outside the hole nothing changes."""
+        w0, w1 = plan_windows(20, 12, 4)[:2]
+        assert (w1.start, w1.anchors, w0.stop) == (4, 4, 12)
+        shape = (2, 3, 3)
+        prev_out = np.full((w0.stop - w0.start, *shape), 200, np.uint8)  # window 0's fill: 200
+        out = np.full((w1.stop - w1.start, *shape), 100, np.uint8)        # window 1's fill: 100
+        holes = np.zeros(out.shape[:3], bool)
+        holes[:, 0] = True                                                 # row 0 is hole
+        out[:, 1] = prev_out[0, 1] = 7                                     # outside: the input
+        blend_lookahead(out, holes, w1, kept(prev_out, w0))
+        firsts = [int(out[k, 0, 0, 0]) for k in range(w1.anchors, w1.anchors + 5)]  # frames 8-12
+        assert firsts == [180, 160, 140, 120, 100]
+        assert (out[:, 1] == 7).all()
+        assert (out[:w1.anchors, 0] == 100).all()  # anchors are not touched
+
+    def test_no_previous_window_nothing_changes(self):
+        w0 = plan_windows(20, 12, 4)[0]
+        out = np.full((12, 2, 2, 3), 50, np.uint8)
+        blend_lookahead(out, np.ones(out.shape[:3], bool), w0, None)
+        assert (out == 50).all()
