@@ -83,7 +83,7 @@ def blend_lookahead(out: np.ndarray, holes: np.ndarray, win: Window, previous: C
 
 def kept(out: np.ndarray, win: Window) -> Carry:
     """The window's whole output (its look-ahead too): the next window's anchors and blend."""
-    return Carry(win.start, out[:win.stop - win.start])
+    return Carry(win.start, out)
 
 
 def finalised(out: np.ndarray, win: Window) -> np.ndarray:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from isvi_models.windows import Carry, Window, apply_anchors, blend_lookahead, kept
+from isvi_models.windows import Carry, Window, apply_anchors, blend_lookahead, finalised
 from storage.manifests import exists, publish
 from storage.zarr_cache import StageKey, ZarrCache, is_local, local_path
 from tasks.automask import open_video_holes
@@ -136,8 +136,7 @@ def composite_window(v: VideoRef, win: Window, key: StageKey, decode: StageRef, 
             _, attrs = cache.read(flow.key, [])
             result, _ = cache.read(fill.key, ["result"])
             out = paste_back(frames, holes, Region.from_list(attrs["region"]), result["result"])
-        blend_lookahead(out, holes, win, previous)
-        out = kept(out, win).frames
+        blend_lookahead(out, holes, win, previous)  # the whole window is kept: the next one's anchors and blend
         cache.write(key, {"frames": out}, chunk_frames=max(out.shape[0], 1),
                     attrs={"start": win.start, "anchors": win.anchors, "final_stop": win.final_stop})
         return {"passthrough": fill.passthrough}
@@ -167,7 +166,9 @@ def encode_video(v: VideoRef, key: StageKey, composites: list[StageRef], cfg: In
                      copy_streams_from=None if v.is_folder else Path(v.local), overwrite=cfg.overwrite) as writer:
         for c in composites:
             x, attrs = cache.read(c.key, ["frames"])
-            writer.write(x["frames"][attrs["anchors"]:attrs["final_stop"] - attrs["start"]])
+            frames = x["frames"]
+            win = Window(0, attrs["start"], attrs["start"] + len(frames), attrs["anchors"], attrs["final_stop"])
+            writer.write(finalised(frames, win))
         writer.finish(v.frames, v.source)
     if remote:
         publish(dest, v.output)

@@ -260,8 +260,9 @@ def _fuse(out: np.ndarray, holes: np.ndarray, cands: list) -> tuple[np.ndarray, 
     acc = np.zeros((union.size, 2 * C), np.float32)
     acc[ip] += (wp[ip] / norm[ip])[:, None] * vals_p
     acc[jf] += (wf[jf] / norm[jf])[:, None] * vals_f
-    out[np.unravel_index(union, holes.shape)] = acc  # (``out`` may not be C-ordered: no flat view)
+    at = np.unravel_index(union, holes.shape)  # (``out`` may not be C-ordered: no flat view)
+    out[at] = acc
     missing = holes.copy()
-    missing[np.unravel_index(union, holes.shape)] = False
+    missing[at] = False
     out[missing] = 0.0
     return out[..., :C], out[..., C:], missing
