@@ -15,6 +15,8 @@ from __future__ import annotations
 import argparse
 import errno
 import importlib
+import os
+import signal
 import sys
 
 from isvi import __version__
@@ -72,19 +74,67 @@ def _raise_terminated(signum, frame) -> None:
     raise Terminated()
 
 
+class _SignalLog:
+    """Which signals reached the process while a command ran, whoever's Python handler took them.
+
+    Prefect's flow engine puts its own SIGTERM handler in place during a flow run, and its
+    ``TerminationSignal`` can be swallowed on the way (raised inside pydantic's serialiser it
+    became a ``PydanticSerializationError`` and a failed video, exit 1). The interpreter writes
+    every caught signal's number to the wakeup fd before any handler runs, so this pipe sees it.
+    Main thread only (``set_wakeup_fd`` raises ValueError elsewhere).
+    """
+
+    def __init__(self) -> None:
+        self._read, self._write = os.pipe()
+        for fd in (self._read, self._write):
+            os.set_blocking(fd, False)
+        self._previous = signal.set_wakeup_fd(self._write, warn_on_full_buffer=False)
+        self._seen: set[int] = set()
+
+    def close(self) -> set[int]:
+        """Stop recording (once; later calls only answer); the signal numbers seen."""
+        if self._read is not None:
+            signal.set_wakeup_fd(self._previous)
+            try:
+                while chunk := os.read(self._read, 4096):
+                    self._seen |= set(chunk)
+            except BlockingIOError:
+                pass
+            os.close(self._read)
+            os.close(self._write)
+            self._read = None
+        return self._seen
+
+
 def main(argv: list[str] | None = None) -> int:
-    import signal
-
-    from pydantic import ValidationError
-
-    from isvi_models.errors import ConfigError, InputError, IsviError
-
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
         previous = signal.signal(signal.SIGTERM, _raise_terminated)
     except ValueError:  # not the main thread (an embedding program): leave its signals alone
-        previous = None
+        return _run(args)
+    log = _SignalLog()
+    try:
+        code = _run(args)
+    except Exception:
+        if signal.SIGTERM not in log.close():
+            raise
+        code = None  # an error the SIGTERM caused on its way out
+    finally:
+        log.close()
+        signal.signal(signal.SIGTERM, previous)
+    if signal.SIGTERM in log.close() and code != 143:  # swallowed on the way (a failed flow run, exit 1)
+        print("isvi: terminated", file=sys.stderr)
+        return 143
+    return code
+
+
+def _run(args) -> int:
+    """``args.func(args)``, with each expected failure turned into its one line and exit status."""
+    from pydantic import ValidationError
+
+    from isvi_models.errors import ConfigError, InputError, IsviError
+
     try:
         return int(args.func(args) or 0)
     except (InputError, ConfigError, ValidationError) as exc:
@@ -111,9 +161,6 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("isvi: interrupted", file=sys.stderr)
         return 130
-    finally:
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":

@@ -66,7 +66,7 @@ def test_a_killed_batch_leaves_no_server_or_dask_worker(how, tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
     proc = subprocess.Popen([sys.executable, "-m", "isvi", "batch", str(src), "-o", str(tmp_path / "out"),
                              "--box", "40,30,30,20", "--workers", "2"], env={**env, "PREFECT_HOME": str(tmp_path)},
-                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=(tmp_path / "err").open("w"))
     started, deadline = [], time.monotonic() + 120
     while time.monotonic() < deadline:
         started = psutil.Process(proc.pid).children(recursive=True)
@@ -78,7 +78,8 @@ def test_a_killed_batch_leaves_no_server_or_dask_worker(how, tmp_path):
         proc.kill()
         pytest.fail("the server and two workers never came up")
     proc.send_signal(how)
-    assert proc.wait(60) == (-signal.SIGKILL if how == signal.SIGKILL else 143)  # SIGTERM: handled, exit 143
+    code = proc.wait(60)
+    assert code == (-signal.SIGKILL if how == signal.SIGKILL else 143), (tmp_path / "err").read_text()[-3000:]
     gone, alive = psutil.wait_procs(started, timeout=30)
     for p in alive:
         p.kill()
