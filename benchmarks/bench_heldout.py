@@ -2,7 +2,7 @@
 
 The training clips (``../shared/trainclips``: vtest, bikes' first shot, two ViSP sequences;
 never scored by ``bench_devset.py``) get two made-up holes each, a moving blob and a static
-text logo (OpenCV Hershey), on their first 50 frames; isvi runs on each with two option sets
+text logo (OpenCV Hershey), on their first 50 frames (``--frames``); isvi runs on each with two option sets
 (``--a`` and ``--b``, ``InpaintConfig`` field names, as ``bench_devset.py --set``) and the
 in-hole PSNR of both is printed per case (frame mean, as ``bench_devset.py``). Nothing here
 chooses a default: it shows whether a choice made on the dev set holds elsewhere.
@@ -55,13 +55,14 @@ def main() -> int:
     ap.add_argument("clips", type=Path, help="folder of .mp4 clips")
     ap.add_argument("--a", action="append", default=[], metavar="KEY=VALUE", help="first option set")
     ap.add_argument("--b", action="append", default=[], metavar="KEY=VALUE", help="second option set")
+    ap.add_argument("--frames", type=int, default=FRAMES, help="first N frames of each clip (default %(default)s)")
     ap.add_argument("--out", type=Path, help="JSON results")
     args = ap.parse_args()
     a, b = options(args.a), options(args.b)
     rows = []
     print(f"{'clip':<18} {'hole':<6} {'a':>7} {'b':>7} {'b - a':>7}")
     for clip in sorted(args.clips.glob("*.mp4")):
-        gt = read_video(clip)[0][:FRAMES]
+        gt = read_video(clip)[0][:args.frames]
         for name, make in (("blob", moving_blob), ("logo", static_logo)):
             holes = make(*gt.shape[:3])
             blank = gt.copy()

@@ -3,7 +3,8 @@
     crop:      frames + holes -> working region           (``region.crop_to_working``)
     flow:      forward/backward flow on pre-filled frames (``estimate_flow``)
     complete:  flow completed inside the grown hole       (``complete_flow``)
-    fill:      propagate gradients, fuse, key frames, Poisson (``fill``)
+    fill:      propagate gradients, fuse, key frames (looking up reference frames of the
+               shot outside the window, ``reference_reach``), Poisson (``fill``)
     paste:     result written back into the hole pixels   (``region.paste_back``)
 
 :func:`inpaint_frames` runs them all on one window; ``isvi inpaint``'s window loop calls it,
@@ -23,10 +24,12 @@ from isvi_models.errors import check_shape
 from isvi_models.interfaces import FlowCompleter, FlowEstimator, GradientRefiner
 from isvi_models.ops.flow import DISFlowEstimator
 from isvi_models.ops.flow_completion import LaplaceCompleter
+from isvi_models.ops.flow_completion import laplace_fill_flows
 from isvi_models.ops.masks import dilate_holes
-from isvi_models.ops.reconstruct import fill_holes
+from isvi_models.ops.reconstruct import Reach, fill_holes
+from isvi_models.ops.references import ReferenceView, reference_colours
 from isvi_models.ops.static_fill import static_fill
-from isvi_models.ops.still import snap_still
+from isvi_models.ops.still import is_still, snap_still
 from isvi_models.region import WorkingSet, crop_to_working, paste_back, working_region
 
 StageNote = Callable[[str], None]
@@ -49,15 +52,38 @@ class MethodSettings:
     max_trace_px: float = math.inf
     zero_motion: bool = False  # copy hole pixels from frames where the scene around them held still
     still_snap_px: float = 2.0  # on still pairs, completed flow under this is set to zero (0: off)
+    reference_fb_px: float = 1.0  # round trip (px) a key-frame position's lookup in a reference must close within
     estimator: FlowEstimator = field(default_factory=DISFlowEstimator)
     completer: FlowCompleter = field(default_factory=LaplaceCompleter)
     refiner: GradientRefiner | None = None
+
+
+@dataclass(frozen=True)
+class References:
+    """Frames of the shot outside the window, each with its own hole: uint8 (R, H, W, 3) and bool
+    (R, H, W) at full resolution, or float32 working crops once :func:`crop_references` has cut
+    them; ``times`` (R,): each one's index relative to the window's first frame (negative before it)."""
+
+    frames: np.ndarray
+    holes: np.ndarray
+    times: np.ndarray
+
+    def __len__(self) -> int:
+        return self.frames.shape[0]
 
 
 def crop(frames: np.ndarray, holes: np.ndarray, s: MethodSettings) -> WorkingSet | None:
     """uint8 frames (T, H, W, 3) and holes (T, H, W) cropped and scaled to the working size; None without a hole."""
     region = working_region(holes, roi=s.roi, margin_px=s.roi_margin_px, max_side=s.max_side)
     return None if region is None else crop_to_working(frames, holes, region)
+
+
+def crop_references(refs: References | None, work: WorkingSet) -> References | None:
+    """Reference frames cut to the window's working region (the same crop and scale as its frames)."""
+    if refs is None or not len(refs):
+        return None
+    cut = crop_to_working(refs.frames, refs.holes, work.region)
+    return References(cut.frames, cut.holes, refs.times)
 
 
 def prefill_for_flow(frames: np.ndarray, holes: np.ndarray) -> np.ndarray:
@@ -100,19 +126,53 @@ def complete_flow(flow_fwd: np.ndarray, flow_bwd: np.ndarray, holes: np.ndarray,
     return fwd, bwd
 
 
+def reference_reach(refs: References | None, s: MethodSettings) -> Reach | None:
+    """The key-frame lookup in working-size references (:mod:`isvi_models.ops.references`).
+
+    Flows between the key frame and each reference are estimated on the pre-filled pair. The
+    flow to the reference is completed inside the key frame's hole as the window's flows are
+    (Laplace in the hole grown by ``flow_dilate_px``, then the still snap). The flow back is
+    kept as estimated: it matched the reference's content against the key frame's smooth
+    pre-fill, so its round trip closes only where the reference agrees with that guess, and
+    a textured guess from far away is refused. On a still pair (fixed camera) the positions the
+    snap set to zero motion are zero both ways: the same position is taken from the reference,
+    the one nearest in time where several close the round trip equally.
+    On the 11 dev clips the estimated flow back scored above a completed one (``benchmarks/devset.md``).
+    """
+    if refs is None or not len(refs):
+        return None
+
+    def reach(t: int, frame: np.ndarray, hole: np.ndarray, missing: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        views, grown = [], dilate_holes(hole[None], s.flow_dilate_px)
+        for i in np.argsort(np.abs(refs.times - t), kind="stable"):  # nearest first: it wins ties
+            ref, ref_hole = refs.frames[i], refs.holes[i]
+            fwd, bwd = estimate_flow(np.stack([frame, ref]), np.stack([hole, ref_hole]), s)
+            to_ref, back = laplace_fill_flows(fwd, grown)[0], bwd[0]
+            if s.still_snap_px > 0 and is_still(fwd[0], grown[0]) and is_still(bwd[0], grown[0] | ref_hole):
+                to_ref = snap_still(to_ref[None], grown, snap_px=s.still_snap_px)[0]
+                zero = grown[0] & ~to_ref.any(axis=-1)  # snapped: the same position, both ways
+                back = np.where(zero[..., None], 0.0, back)
+            views.append(ReferenceView(ref, ref_hole, to_ref, back))
+        return reference_colours(missing, views, s.reference_fb_px)
+
+    return reach
+
+
 def fill(frames: np.ndarray, holes: np.ndarray, flow_fwd: np.ndarray, flow_bwd: np.ndarray, s: MethodSettings,
-         on_stage: StageNote | None = None) -> np.ndarray:
+         on_stage: StageNote | None = None, references: References | None = None) -> np.ndarray:
     """Gradient propagation along the completed flows, fusion, key frames and Poisson (``ops.reconstruct``),
-    after the zero-motion candidate (``ops.static_fill``) when the settings ask for it."""
+    after the zero-motion candidate (``ops.static_fill``) when the settings ask for it. ``references``:
+    working-size frames outside the window (:func:`crop_references`) that key frames look positions up in."""
     if s.zero_motion:
         frames, holes = static_fill(frames, holes, flow_fwd, flow_bwd)
     return fill_holes(frames, holes, flow_fwd, flow_bwd, consistency_px=s.consistency_px, alpha=s.alpha,
                       spatial_method=s.spatial_fill, max_key_frames=s.max_key_frames,
-                      max_trace_px=s.max_trace_px, refiner=s.refiner, on_stage=on_stage)
+                      max_trace_px=s.max_trace_px, refiner=s.refiner, reach=reference_reach(references, s),
+                      on_stage=on_stage)
 
 
 def inpaint_window(frames: np.ndarray, holes: np.ndarray, settings: MethodSettings | None = None,
-                   on_stage: StageNote | None = None) -> np.ndarray:
+                   on_stage: StageNote | None = None, references: References | None = None) -> np.ndarray:
     """Inpaint float32 working frames (T, H, W, 3) in [0, 1] inside bool holes (T, H, W).
 
     ``on_stage(name)`` is called after each stage ("flow", "complete", then the fill's own).
@@ -125,17 +185,19 @@ def inpaint_window(frames: np.ndarray, holes: np.ndarray, settings: MethodSettin
     note("flow")
     fwd, bwd = complete_flow(fwd, bwd, holes, s)
     note("complete")
-    return fill(frames, holes, fwd, bwd, s, on_stage=note)
+    return fill(frames, holes, fwd, bwd, s, on_stage=note, references=references)
 
 
 def inpaint_frames(frames: np.ndarray, holes: np.ndarray, settings: MethodSettings,
-                   on_stage: StageNote | None = None) -> np.ndarray:
+                   on_stage: StageNote | None = None, references: References | None = None) -> np.ndarray:
     """Inpaint uint8 frames (T, H, W, 3) inside (already grown) holes: crop, the method, paste back.
+    ``references``: full-resolution frames of the shot outside the window, with their holes.
 
     Every pixel outside ``holes`` is returned bit-identical.
     """
     work = crop(frames, holes, settings)
     if work is None:
         return frames.copy()
-    result = inpaint_window(work.frames, work.holes, settings, on_stage=on_stage)
+    result = inpaint_window(work.frames, work.holes, settings, on_stage=on_stage,
+                            references=crop_references(references, work))
     return paste_back(frames, holes, work.region, result)

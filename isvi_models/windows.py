@@ -41,6 +41,18 @@ def plan_windows(n_frames: int, window: int, overlap: int) -> list[Window]:
     return out
 
 
+def reference_times(win: Window, n_frames: int, stride: int, count: int) -> list[int]:
+    """Frames outside the window that it may look positions up in (``isvi_models.ops.references``):
+    every ``stride``-th frame of the sequence (0, stride, 2 stride, ...), the ``count`` nearest the
+    window, in order. Empty with ``stride`` or ``count`` 0. Fixed multiples, so consecutive
+    windows share most of theirs and a driver reads each reference once."""
+    if stride <= 0 or count <= 0:
+        return []
+    outside = [t for t in range(0, n_frames, stride) if t < win.start or t >= win.stop]
+    nearest = sorted(outside, key=lambda t: (win.start - t if t < win.start else t - win.stop + 1, t))[:count]
+    return sorted(nearest)
+
+
 @dataclass(frozen=True)
 class Carry:
     """What a window hands to the next: its output frames, the first being frame ``start``."""

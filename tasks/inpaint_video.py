@@ -22,8 +22,8 @@ from pathlib import Path
 import numpy as np
 
 from isvi_models.errors import InputError
-from isvi_models.pipeline import MethodSettings, inpaint_frames
-from isvi_models.windows import apply_anchors, blend_lookahead, finalised, kept, plan_windows
+from isvi_models.pipeline import MethodSettings, References, inpaint_frames
+from isvi_models.windows import Window, apply_anchors, blend_lookahead, finalised, kept, plan_windows, reference_times
 from media.masks import MaskSource, open_holes
 from media.video import FrameWriter, VideoSource
 from tasks.config import InpaintConfig, method_settings, text_params
@@ -31,6 +31,36 @@ from tasks.config import InpaintConfig, method_settings, text_params
 STAGES = ("decode", "flow", "complete", "propagate", "reconstruct", "encode")
 
 Reader = Callable[[int, int], tuple[np.ndarray, np.ndarray]]
+
+
+class ReferenceFrames:
+    """The reference frames each window gets (``isvi_models.windows.reference_times``), each read once.
+
+    Frames at reference positions inside a window are kept from the window's own read (raw, with
+    their holes, before anchoring) for later windows; positions past the window are read with
+    ``read_one(t) -> (frame, hole)`` (``isvi inpaint`` opens a second decoder for them, which only
+    moves forward). Only references still ahead of use are kept: memory is ``count`` frames plus
+    a window's worth of positions, whatever the video's length.
+    """
+
+    def __init__(self, read_one: Callable[[int], tuple[np.ndarray, np.ndarray]], n_frames: int, stride: int,
+                 count: int):
+        self.read_one, self.n_frames, self.stride, self.count = read_one, n_frames, stride, count
+        self.kept: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+
+    def for_window(self, win: Window, frames: np.ndarray, holes: np.ndarray) -> References | None:
+        """References of ``win``, whose raw ``frames`` and ``holes`` (before anchoring) were just read."""
+        times = reference_times(win, self.n_frames, self.stride, self.count)
+        if not times:
+            return None
+        for t in range(-(-win.start // self.stride) * self.stride, win.stop, self.stride):
+            self.kept[t] = (frames[t - win.start].copy(), holes[t - win.start].copy())
+        for t in times:
+            if t not in self.kept:
+                self.kept[t] = self.read_one(t)
+        self.kept = {t: v for t, v in self.kept.items() if t >= times[0]}
+        return References(np.stack([self.kept[t][0] for t in times]), np.stack([self.kept[t][1] for t in times]),
+                          np.asarray(times) - win.start)
 
 
 class StageProgress:
@@ -57,13 +87,19 @@ class StageProgress:
 
 
 def run_windows(read: Reader, n_frames: int, cfg: InpaintConfig, settings: MethodSettings,
-                emit: Callable[[np.ndarray], None], progress: StageProgress) -> None:
+                emit: Callable[[np.ndarray], None], progress: StageProgress, read_reference: Reader | None = None
+                ) -> None:
     """Drive the windows: ``read(start, stop) -> (uint8 frames, grown holes)``; ``emit(frames)``
-    receives the finalised frames in order."""
+    receives the finalised frames in order. ``read_reference`` (default: ``read``) reads single
+    reference frames past the current window."""
     previous = None
+    read_ref = read_reference or read
+    refs = ReferenceFrames(lambda t: tuple(a[0] for a in read_ref(t, t + 1)), n_frames, cfg.reference_stride,
+                           cfg.reference_frames)
     for win in plan_windows(n_frames, cfg.window_frames, cfg.overlap_frames):
         t0 = time.perf_counter()
         frames, holes = read(win.start, win.stop)
+        references = refs.for_window(win, frames, holes)
         apply_anchors(frames, holes, win, previous)
         new = win.final_stop - win.start - win.anchors
         progress.seconds["decode"] += time.perf_counter() - t0
@@ -79,7 +115,7 @@ def run_windows(read: Reader, n_frames: int, cfg: InpaintConfig, settings: Metho
                 seen.add(name)
                 progress.advance(name, new)
 
-        out = inpaint_frames(frames, holes, settings, on_stage=on_stage)
+        out = inpaint_frames(frames, holes, settings, on_stage=on_stage, references=references)
         blend_lookahead(out, holes, win, previous)
         t0 = time.perf_counter()
         emit(finalised(out, win))

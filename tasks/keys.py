@@ -30,13 +30,15 @@ from tasks.refs import ShotSpec, VideoRef
 # textmask 1: per-frame text masks (``mask: text``, :mod:`tasks.textmask`).
 # fill 3: key frames are filled spatially first, then solved once (stop 28; the bump was missed
 # then), and a candidate's weight falls with its source's distance in time.
-VERSIONS = {"probe": 1, "automask": 5, "presence": 1, "textmask": 1, "decode": 1, "flow": 1, "complete": 1,
-            "fill": 3, "composite": 2, "encode": 2}
+# flow 2: the stage also keeps the window's reference frames, cropped; fill 4: key frames look
+# positions no chain reached up in them (``isvi_models.ops.references``).
+VERSIONS = {"probe": 1, "automask": 5, "presence": 1, "textmask": 1, "decode": 1, "flow": 2, "complete": 1,
+            "fill": 4, "composite": 2, "encode": 2}
 
 # The configuration fields each stage reads (window geometry enters through the window itself).
 STAGE_FIELDS = {
     "decode": ("dilate_px",),
-    "flow": ("flow_preset", "max_side", "roi", "roi_margin_px"),
+    "flow": ("flow_preset", "max_side", "roi", "roi_margin_px", "reference_stride", "reference_frames"),
     "complete": ("flow_dilate_px", "flow_completion", "models", "still_snap_px"),
     "fill": ("consistency_px", "max_trace_px", "alpha", "spatial_fill", "style_fusion", "models", "zero_motion"),
     "composite": (),

@@ -19,7 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
-from isvi_models.windows import Carry, Window, apply_anchors, blend_lookahead, finalised
+from isvi_models.pipeline import References
+from isvi_models.windows import Carry, Window, apply_anchors, blend_lookahead, finalised, reference_times
 from storage.manifests import exists, publish
 from storage.zarr_cache import StageKey, ZarrCache, is_local, local_path
 from tasks.automask import open_video_holes
@@ -71,10 +72,22 @@ def load_window(cache: ZarrCache, decode: StageRef, win: Window,
     return arrays["frames"], arrays["holes"]
 
 
+def load_references(cache: ZarrCache, decode: StageRef, win: Window, cfg: InpaintConfig) -> References | None:
+    """The window's reference frames (``isvi_models.windows.reference_times``) from the shot's decode
+    output, raw, with their own holes."""
+    times = reference_times(win, int(cache.complete_marker(decode.key)["frames"]), cfg.reference_stride,
+                            cfg.reference_frames)
+    if not times:
+        return None
+    read = [cache.read(decode.key, ["frames", "holes"], slice(t, t + 1))[0] for t in times]
+    return References(np.concatenate([r["frames"] for r in read]), np.concatenate([r["holes"] for r in read]),
+                      np.asarray(times) - win.start)
+
+
 def flow_window(v: VideoRef, win: Window, key: StageKey, decode: StageRef, prev: StageRef | None,
                 cfg: InpaintConfig, cache: ZarrCache) -> StageRef:
-    """Working crop of the window and its raw forward/backward flows."""
-    from isvi_models.pipeline import crop, estimate_flow
+    """Working crop of the window and its raw forward/backward flows, and its reference frames cropped alike."""
+    from isvi_models.pipeline import crop, crop_references, estimate_flow
 
     def compute():
         frames, holes = load_window(cache, decode, win, previous_output(cache, prev, win))
@@ -83,8 +96,13 @@ def flow_window(v: VideoRef, win: Window, key: StageKey, decode: StageRef, prev:
         if work is None:
             return _passthrough(cache, key)
         fwd, bwd = estimate_flow(work.frames, work.holes, s)
-        cache.write(key, {"work_frames": work.frames, "work_holes": work.holes, "flow_fwd": fwd, "flow_bwd": bwd},
-                    chunk_frames=max(work.holes.shape[0], 1), attrs={"region": work.region.as_list()})
+        arrays = {"work_frames": work.frames, "work_holes": work.holes, "flow_fwd": fwd, "flow_bwd": bwd}
+        refs = crop_references(load_references(cache, decode, win, cfg), work)
+        if refs is not None:
+            arrays.update(ref_frames=refs.frames, ref_holes=refs.holes)
+        cache.write(key, arrays, chunk_frames=max(work.holes.shape[0], 1),
+                    attrs={"region": work.region.as_list(), "reference_times": [] if refs is None else
+                           refs.times.tolist()})
         return None
 
     return run_stage(cache, key, v.name, compute)
@@ -113,9 +131,13 @@ def fill_window(v: VideoRef, key: StageKey, flow: StageRef, complete: StageRef, 
     def compute():
         if flow.passthrough:
             return _passthrough(cache, key)
-        x, _ = cache.read(flow.key, ["work_frames", "work_holes"])
+        _, attrs = cache.read(flow.key, [])
+        times = attrs.get("reference_times") or []
+        x, _ = cache.read(flow.key, ["work_frames", "work_holes"] + (["ref_frames", "ref_holes"] if times else []))
+        refs = References(x["ref_frames"], x["ref_holes"], np.asarray(times)) if times else None
         c, _ = cache.read(complete.key, ["flow_fwd", "flow_bwd"])
-        result = fill(x["work_frames"], x["work_holes"], c["flow_fwd"], c["flow_bwd"], settings_for(cfg))
+        result = fill(x["work_frames"], x["work_holes"], c["flow_fwd"], c["flow_bwd"], settings_for(cfg),
+                      references=refs)
         cache.write(key, {"result": result.astype(np.float32)}, chunk_frames=result.shape[0])
         return None
 

@@ -21,10 +21,17 @@ from isvi_models.ops.propagation import propagate_gradients
 from isvi_models.ops.spatial import spatial_fill
 
 
+# (t, frame, hole, missing) -> (colours, found): colours for frame t's missing positions from frames
+# outside the window
+Reach = Callable[[int, np.ndarray, np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
+
+
 def fill_key_frame(frame: np.ndarray, hole: np.ndarray, gx: np.ndarray, gy: np.ndarray, missing: np.ndarray,
-                   method: str) -> np.ndarray:
+                   method: str, reach: Reach | None = None, t: int = 0) -> np.ndarray:
     """Fill a key frame's hole: a spatial fill of the whole hole, then one Poisson solve that takes
     the propagated gradients where there are any and the spatial fill's gradients where not.
+    With ``reach``, missing positions that a frame outside the window shows (``t``: the frame's index in it)
+    (:mod:`isvi_models.ops.references`) take its colours first and the spatial fill works around them.
 
     Solving the propagated gradients first and filling only what they cannot reach (as before)
     left a few isolated pixels solved from gradients at a static hole's edge, which the spatial
@@ -32,7 +39,13 @@ def fill_key_frame(frame: np.ndarray, hole: np.ndarray, gx: np.ndarray, gy: np.n
     clips (``benchmarks/devset.md``) this order scored 25.30 dB against 25.12 (vtest_static_blob
     +1.79, testmovie_burnt_text +0.19, fish_static_text -0.30, city_subtitles -0.12).
     """
-    spatial = spatial_fill(np.clip(frame, 0.0, 1.0), hole, method)
+    base = np.clip(frame, 0.0, 1.0)
+    todo = hole
+    if reach is not None and missing.any():
+        colours, found = reach(t, frame, hole, missing)
+        base, todo = base.copy(), hole & ~found
+        base[found] = colours[found]
+    spatial = spatial_fill(base, todo, method) if todo.any() else base
     sgx, sgy = image_gradients(spatial)
     use_spatial = missing[..., None]
     out, _ = poisson_solve(spatial, hole, np.where(use_spatial, sgx, gx), np.where(use_spatial, sgy, gy))
@@ -42,8 +55,9 @@ def fill_key_frame(frame: np.ndarray, hole: np.ndarray, gx: np.ndarray, gy: np.n
 def fill_holes(frames: np.ndarray, holes: np.ndarray, flow_fwd: np.ndarray, flow_bwd: np.ndarray, *,
                consistency_px: float = 100.0, alpha: float = 0.5, spatial_method: str = "fsr",
                max_key_frames: int = 8, max_trace_px: float = math.inf, refiner: GradientRefiner | None = None,
-               on_stage: Callable[[str], None] | None = None) -> np.ndarray:
-    """Inpaint ``holes`` (T, H, W) of float32 frames (T, H, W, 3) given completed flows.
+               reach: Reach | None = None, on_stage: Callable[[str], None] | None = None) -> np.ndarray:
+    """Inpaint ``holes`` (T, H, W) of float32 frames (T, H, W, 3) given completed flows; ``reach``
+    (see :func:`fill_key_frame`) looks up key-frame positions no chain reached outside the window.
 
     Returns float32 frames in [0, 1]; pixels outside ``holes`` are returned unchanged.
     """
@@ -62,11 +76,12 @@ def fill_holes(frames: np.ndarray, holes: np.ndarray, flow_fwd: np.ndarray, flow
         if round_ == max_key_frames:
             # Budget spent: fill the remaining frames on their own rather than loop on.
             for t in np.nonzero(missing.any(axis=(1, 2)))[0]:
-                frames[t] = fill_key_frame(frames[t], holes[t], gxf[t], gyf[t], missing[t], spatial_method)
+                frames[t] = fill_key_frame(frames[t], holes[t], gxf[t], gyf[t], missing[t], spatial_method, reach, t)
                 holes[t] = False
             break
         key = int(np.argmax(missing.sum(axis=(1, 2))))
-        frames[key] = fill_key_frame(frames[key], holes[key], gxf[key], gyf[key], missing[key], spatial_method)
+        frames[key] = fill_key_frame(frames[key], holes[key], gxf[key], gyf[key], missing[key], spatial_method,
+                                     reach, key)
         holes[key] = False
         ghole[key] = False
         gx[key], gy[key] = image_gradients(frames[key])

@@ -20,6 +20,14 @@ from __future__ import annotations
 import numpy as np
 
 
+def is_still(flow: np.ndarray, hole: np.ndarray, still_px: float = 0.1, still_share: float = 0.4) -> bool:
+    """Whether ``flow`` (H, W, 2) says the background held still: at least ``still_share`` of the
+    positions outside ``hole`` move less than ``still_px``."""
+    if hole.all():
+        return False
+    return bool(np.mean(np.hypot(flow[..., 0], flow[..., 1])[~hole] < still_px) >= still_share)
+
+
 def snap_still(flows: np.ndarray, flow_holes: np.ndarray, *, still_px: float = 0.1, still_share: float = 0.4,
                snap_px: float = 0.5) -> np.ndarray:
     """Copy of completed ``flows`` (N, H, W, 2) with noise-level motion inside ``flow_holes``
@@ -29,8 +37,8 @@ def snap_still(flows: np.ndarray, flow_holes: np.ndarray, *, still_px: float = 0
         hole = flow_holes[t]
         if not hole.any() or hole.all():
             continue
-        mag = np.hypot(flows[t, ..., 0], flows[t, ..., 1])
-        if np.mean(mag[~hole] < still_px) < still_share:
+        if not is_still(flows[t], hole, still_px, still_share):
             continue
+        mag = np.hypot(flows[t, ..., 0], flows[t, ..., 1])
         out[t][hole & (mag < snap_px)] = 0.0
     return out

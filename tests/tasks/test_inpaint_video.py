@@ -73,3 +73,52 @@ def test_a_cut_splits_the_video_into_shots_that_share_nothing(tmp_path):
     assert both.shape == frames.shape
     np.testing.assert_array_equal(both[20:], alone)
     assert (read_video(tmp_path / "one_shot.mkv")[0][20:] != alone).any()  # one window over the cut mixes them
+
+
+def _revealed_after(frames=60, hidden_until=30):
+    """A fixed camera on a textured scene; a hole over the same place in the first ``hidden_until``
+    frames only, so the frames that show what it hides lie past the first window."""
+    from tests.synth import photo
+
+    scene = (photo()[:96, :128] * 255).astype(np.uint8)
+    clip = np.repeat(scene[None], frames, axis=0)
+    holes = np.zeros(clip.shape[:3], bool)
+    holes[:hidden_until, 30:60, 40:80] = True
+    blank = clip.copy()
+    blank[holes] = 0
+    return clip, holes, blank
+
+
+def test_references_reach_content_shown_only_past_the_window():
+    """Window 0 (frames 0-23) never sees under the hole; frame 30 does. With references the key frame
+    copies it (the flow between the frames is zero); without, the hole is a spatial fill."""
+    clip, holes, blank = _revealed_after()
+    base = dict(window_frames=24, overlap_frames=4, dilate_px=0, roi=False)
+    far = inpaint_arrays(blank, holes, InpaintConfig(**base))
+    near = inpaint_arrays(blank, holes, InpaintConfig(**base, reference_stride=0))
+    np.testing.assert_array_equal(far[~holes], blank[~holes])
+    first = holes[:24]
+    assert psnr(far[:24][first] / 255.0, clip[:24][first] / 255.0) > 40.0
+    assert psnr(near[:24][first] / 255.0, clip[:24][first] / 255.0) < 30.0
+
+
+def test_each_reference_is_read_once_and_only_a_bounded_set_is_kept():
+    from isvi_models.windows import plan_windows, reference_times
+    from tasks.inpaint_video import ReferenceFrames
+
+    n = 250  # frame t is filled with t (uint8)
+    video = np.arange(n, dtype=np.uint8)[:, None, None, None] * np.ones((1, 4, 4, 3), np.uint8)
+    holes = np.zeros((n, 4, 4), bool)
+    reads: list[int] = []
+
+    def read_one(t):
+        reads.append(t)
+        return video[t], holes[t]
+
+    refs = ReferenceFrames(read_one, n, stride=10, count=8)
+    for win in plan_windows(n, 48, 8):
+        got = refs.for_window(win, video[win.start:win.stop], holes[win.start:win.stop])
+        times = [int(f[0, 0, 0]) for f in got.frames]
+        assert times == reference_times(win, n, 10, 8) and len(times) == 8  # the frames themselves
+        assert len(refs.kept) <= 8 + 48 // 10 + 1
+    assert len(reads) == len(set(reads))  # never read twice

@@ -14,4 +14,5 @@ def test_models_enter_stage_keys_by_content(tmp_path):
            for m in ("m1", "m2", "m3")]
     assert key[0] == key[1] != key[2]
     assert stage_config(CFG, "flow") == {"flow_preset": "ultrafast", "max_side": CFG.max_side, "roi": True,
-                                         "roi_margin_px": CFG.roi_margin_px}
+                                         "roi_margin_px": CFG.roi_margin_px, "reference_stride": 5,
+                                         "reference_frames": 12}
