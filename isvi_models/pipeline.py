@@ -26,6 +26,7 @@ from isvi_models.ops.flow import DISFlowEstimator
 from isvi_models.ops.flow_completion import LaplaceCompleter
 from isvi_models.ops.flow_completion import laplace_fill_flows
 from isvi_models.ops.masks import dilate_holes
+from isvi_models.ops.poisson import poisson_solve
 from isvi_models.ops.reconstruct import Reach, fill_holes
 from isvi_models.ops.references import ReferenceView, reference_colours
 from isvi_models.ops.static_fill import static_fill
@@ -53,6 +54,8 @@ class MethodSettings:
     zero_motion: bool = False  # copy hole pixels from frames where the scene around them held still
     still_snap_px: float = 2.0  # on still pairs, completed flow under this is set to zero (0: off)
     reference_fb_px: float = 1.0  # round trip (px) a key-frame position's lookup in a reference must close within
+    reference_still_change: float = 0.01  # on still pairs: ring change (mean |difference|, 0-1) up to which a
+    # position is copied from the same place in a reference
     estimator: FlowEstimator = field(default_factory=DISFlowEstimator)
     completer: FlowCompleter = field(default_factory=LaplaceCompleter)
     refiner: GradientRefiner | None = None
@@ -126,6 +129,18 @@ def complete_flow(flow_fwd: np.ndarray, flow_bwd: np.ndarray, holes: np.ndarray,
     return fwd, bwd
 
 
+def ring_change(frame: np.ndarray, hole: np.ndarray, ref: np.ndarray, ref_hole: np.ndarray) -> np.ndarray:
+    """How much the scene changed between two frames, per position (h, w): the mean absolute
+    colour difference where both are known, carried into the holes by a Laplace fill from
+    around them. A fixed camera's background that held still gives compression noise (under
+    0.01); a passer-by beside the hole gives more (measured in ``benchmarks/devset.md``)."""
+    both = ~hole & ~ref_hole
+    change = (np.abs(frame - ref).mean(axis=-1) * both)[..., None]
+    if not both.all() and both.any():
+        change, _ = poisson_solve(change, ~both)
+    return change[..., 0]
+
+
 def reference_reach(refs: References | None, s: MethodSettings) -> Reach | None:
     """The key-frame lookup in working-size references (:mod:`isvi_models.ops.references`).
 
@@ -135,8 +150,9 @@ def reference_reach(refs: References | None, s: MethodSettings) -> Reach | None:
     kept as estimated: it matched the reference's content against the key frame's smooth
     pre-fill, so its round trip closes only where the reference agrees with that guess, and
     a textured guess from far away is refused. On a still pair (fixed camera) the positions the
-    snap set to zero motion are zero both ways: the same position is taken from the reference,
-    the one nearest in time where several close the round trip equally.
+    snap set to zero motion, where the known pixels around the hole did not change between the
+    two frames either (:func:`ring_change` under ``reference_still_change``), are zero both ways:
+    the same position is taken from the reference, the nearest in time that shows it.
     On the 11 dev clips the estimated flow back scored above a completed one (``benchmarks/devset.md``).
     """
     if refs is None or not len(refs):
@@ -150,7 +166,8 @@ def reference_reach(refs: References | None, s: MethodSettings) -> Reach | None:
             to_ref, back = laplace_fill_flows(fwd, grown)[0], bwd[0]
             if s.still_snap_px > 0 and is_still(fwd[0], grown[0]) and is_still(bwd[0], grown[0] | ref_hole):
                 to_ref = snap_still(to_ref[None], grown, snap_px=s.still_snap_px)[0]
-                zero = grown[0] & ~to_ref.any(axis=-1)  # snapped: the same position, both ways
+                # snapped and the scene around unchanged: the same position, both ways
+                zero = grown[0] & ~to_ref.any(axis=-1) & (ring_change(frame, hole, ref, ref_hole) < s.reference_still_change)
                 back = np.where(zero[..., None], 0.0, back)
             views.append(ReferenceView(ref, ref_hole, to_ref, back))
         return reference_colours(missing, views, s.reference_fb_px)

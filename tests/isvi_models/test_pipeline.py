@@ -41,3 +41,34 @@ def test_a_fixed_camera_matches_copying_the_pixel_from_another_frame():
     copied = psnr(temporal_nearest(blank, holes)[holes], frames[holes])
     ours = psnr(inpaint_window(blank, holes, MethodSettings())[holes], frames[holes])
     assert ours > copied - 0.5
+
+
+class TestReferenceReach:
+    """Key-frame lookups in frames outside the window on a fixed camera (``pipeline.reference_reach``)."""
+
+    @staticmethod
+    def _lookup(ref_frame):
+        from isvi_models.pipeline import References, reference_reach
+
+        scene = photo()[:96, :128].astype(np.float32)
+        hole = np.zeros(scene.shape[:2], bool)
+        hole[30:60, 40:80] = True
+        key = scene.copy()
+        key[hole] = 0
+        refs = References(ref_frame[None], np.zeros((1, *hole.shape), bool), np.array([30]))
+        colours, found = reference_reach(refs, MethodSettings())(5, key, hole, hole)
+        return scene, hole, colours, found
+
+    def test_a_still_scene_is_copied_from_the_same_place(self):
+        scene, hole, colours, found = self._lookup(photo()[:96, :128].astype(np.float32))
+        assert found[hole].all()
+        np.testing.assert_allclose(colours[hole], scene[hole], atol=1e-6)
+
+    def test_not_where_the_scene_around_the_hole_changed(self):
+        """A passer-by beside the hole in the reference: the scene is not the same there, so the
+        same position is no evidence (it was copied before, and cost vtest_static_blob 0.28 dB)."""
+        ref = photo()[:96, :128].astype(np.float32)
+        ref[20:70, 80:100] = 1.0  # something white right of the hole, over its ring
+        _, hole, _, found = self._lookup(ref)
+        assert not found[30:60, 60:80].any()  # its half of the hole
+        assert found[30:60, 40:46].all()  # the far side: the ring there is unchanged
