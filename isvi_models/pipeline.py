@@ -23,8 +23,7 @@ import numpy as np
 from isvi_models.errors import check_shape
 from isvi_models.interfaces import FlowCompleter, FlowEstimator, GradientRefiner
 from isvi_models.ops.flow import DISFlowEstimator
-from isvi_models.ops.flow_completion import LaplaceCompleter
-from isvi_models.ops.flow_completion import laplace_fill_flows
+from isvi_models.ops.flow_completion import LaplaceCompleter, laplace_fill_flows
 from isvi_models.ops.masks import dilate_holes
 from isvi_models.ops.poisson import poisson_solve
 from isvi_models.ops.reconstruct import Reach, fill_holes
@@ -167,7 +166,8 @@ def reference_reach(refs: References | None, s: MethodSettings) -> Reach | None:
             if s.still_snap_px > 0 and is_still(fwd[0], grown[0]) and is_still(bwd[0], grown[0] | ref_hole):
                 to_ref = snap_still(to_ref[None], grown, snap_px=s.still_snap_px)[0]
                 # snapped and the scene around unchanged: the same position, both ways
-                zero = grown[0] & ~to_ref.any(axis=-1) & (ring_change(frame, hole, ref, ref_hole) < s.reference_still_change)
+                unchanged = ring_change(frame, hole, ref, ref_hole) < s.reference_still_change
+                zero = grown[0] & ~to_ref.any(axis=-1) & unchanged
                 back = np.where(zero[..., None], 0.0, back)
             views.append(ReferenceView(ref, ref_hole, to_ref, back))
         return reference_colours(missing, views, s.reference_fb_px)

@@ -38,9 +38,10 @@ class ReferenceFrames:
 
     Frames at reference positions inside a window are kept from the window's own read (raw, with
     their holes, before anchoring) for later windows; positions past the window are read with
-    ``read_one(t) -> (frame, hole)`` (``isvi inpaint`` opens a second decoder for them, which only
-    moves forward). Only references still ahead of use are kept: memory is ``count`` frames plus
-    a window's worth of positions, whatever the video's length.
+    ``read_one(t) -> (frame, hole)`` (``isvi inpaint``: the same frame cursor, which keeps the last
+    64 frames it read, so after a shot's first windows the next window's read does not seek
+    back). Only references still ahead of use are kept: memory is ``count`` frames plus a
+    window's worth of positions, whatever the video's length.
     """
 
     def __init__(self, read_one: Callable[[int], tuple[np.ndarray, np.ndarray]], n_frames: int, stride: int,
@@ -87,14 +88,11 @@ class StageProgress:
 
 
 def run_windows(read: Reader, n_frames: int, cfg: InpaintConfig, settings: MethodSettings,
-                emit: Callable[[np.ndarray], None], progress: StageProgress, read_reference: Reader | None = None
-                ) -> None:
+                emit: Callable[[np.ndarray], None], progress: StageProgress) -> None:
     """Drive the windows: ``read(start, stop) -> (uint8 frames, grown holes)``; ``emit(frames)``
-    receives the finalised frames in order. ``read_reference`` (default: ``read``) reads single
-    reference frames past the current window."""
+    receives the finalised frames in order. Reference frames past a window are read with ``read`` too."""
     previous = None
-    read_ref = read_reference or read
-    refs = ReferenceFrames(lambda t: tuple(a[0] for a in read_ref(t, t + 1)), n_frames, cfg.reference_stride,
+    refs = ReferenceFrames(lambda t: tuple(a[0] for a in read(t, t + 1)), n_frames, cfg.reference_stride,
                            cfg.reference_frames)
     for win in plan_windows(n_frames, cfg.window_frames, cfg.overlap_frames):
         t0 = time.perf_counter()

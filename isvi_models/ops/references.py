@@ -9,12 +9,12 @@ frame's positions that no chain reached looks it up directly, along a flow from 
 to the reference.
 
 That flow is estimated between the two frames (pre-filled) and completed inside the key
-frame's hole the way the window's flows are (:func:`isvi_models.pipeline.reference_flows`),
+frame's hole the way the window's flows are (:func:`isvi_models.pipeline.reference_reach`),
 so a position inside a static logo lands inside the reference's logo too and keeps its
 spatial fill; a position takes a reference's colour only where the target is known in the
 reference (not within 1 px of its hole) and the round trip through the reference's own flow
-back to the key frame closes within ``fb_px``. Among references the smallest round trip wins.
-Measured per clip in ``benchmarks/devset.md`` ("Reference frames").
+back to the key frame closes within ``fb_px``. Among references the smallest round trip wins
+(the first given, on a tie). Measured per clip in ``benchmarks/devset.md`` (fifth round).
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ class ReferenceView:
     frame: np.ndarray     # float32 (h, w, 3) in [0, 1], working size
     hole: np.ndarray      # bool (h, w): unknown in the reference
     to_ref: np.ndarray    # float32 (h, w, 2): key -> reference, completed inside the key frame's hole
-    from_ref: np.ndarray  # float32 (h, w, 2): reference -> key, as estimated
+    from_ref: np.ndarray  # float32 (h, w, 2): reference -> key
 
 
 def reference_colours(missing: np.ndarray, views: Sequence[ReferenceView], fb_px: float = 1.0
