@@ -4,7 +4,7 @@
     flow:      forward/backward flow on pre-filled frames (``estimate_flow``)
     complete:  flow completed inside the grown hole       (``complete_flow``)
     fill:      propagate gradients, fuse, key frames (looking up reference frames of the
-               shot outside the window, ``reference_reach``), Poisson (``fill``)
+               shot, in the window and beyond it, ``reference_reach``), Poisson (``fill``)
     paste:     result written back into the hole pixels   (``region.paste_back``)
 
 :func:`inpaint_frames` runs them all on one window; ``isvi inpaint``'s window loop calls it,
@@ -62,7 +62,7 @@ class MethodSettings:
 
 @dataclass(frozen=True)
 class References:
-    """Frames of the shot outside the window, each with its own hole: uint8 (R, H, W, 3) and bool
+    """Reference frames of the shot (in the window and beyond), each with its own hole: uint8 (R, H, W, 3) and bool
     (R, H, W) at full resolution, or float32 working crops once :func:`crop_references` has cut
     them; ``times`` (R,): each one's index relative to the window's first frame (negative before it)."""
 
@@ -160,6 +160,8 @@ def reference_reach(refs: References | None, s: MethodSettings) -> Reach | None:
     def reach(t: int, frame: np.ndarray, hole: np.ndarray, missing: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         views, grown = [], dilate_holes(hole[None], s.flow_dilate_px)
         for i in np.argsort(np.abs(refs.times - t), kind="stable"):  # nearest first: it wins ties
+            if refs.times[i] == t:  # the key frame itself
+                continue
             ref, ref_hole = refs.frames[i], refs.holes[i]
             fwd, bwd = estimate_flow(np.stack([frame, ref]), np.stack([hole, ref_hole]), s)
             to_ref, back = laplace_fill_flows(fwd, grown)[0], bwd[0]
@@ -179,7 +181,7 @@ def fill(frames: np.ndarray, holes: np.ndarray, flow_fwd: np.ndarray, flow_bwd: 
          on_stage: StageNote | None = None, references: References | None = None) -> np.ndarray:
     """Gradient propagation along the completed flows, fusion, key frames and Poisson (``ops.reconstruct``),
     after the zero-motion candidate (``ops.static_fill``) when the settings ask for it. ``references``:
-    working-size frames outside the window (:func:`crop_references`) that key frames look positions up in."""
+    working-size frames of the shot (:func:`crop_references`) that key frames look positions up in."""
     if s.zero_motion:
         frames, holes = static_fill(frames, holes, flow_fwd, flow_bwd)
     return fill_holes(frames, holes, flow_fwd, flow_bwd, consistency_px=s.consistency_px, alpha=s.alpha,
@@ -208,7 +210,7 @@ def inpaint_window(frames: np.ndarray, holes: np.ndarray, settings: MethodSettin
 def inpaint_frames(frames: np.ndarray, holes: np.ndarray, settings: MethodSettings,
                    on_stage: StageNote | None = None, references: References | None = None) -> np.ndarray:
     """Inpaint uint8 frames (T, H, W, 3) inside (already grown) holes: crop, the method, paste back.
-    ``references``: full-resolution frames of the shot outside the window, with their holes.
+    ``references``: full-resolution reference frames of the shot, raw, with their holes.
 
     Every pixel outside ``holes`` is returned bit-identical.
     """

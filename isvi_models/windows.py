@@ -42,15 +42,21 @@ def plan_windows(n_frames: int, window: int, overlap: int) -> list[Window]:
 
 
 def reference_times(win: Window, n_frames: int, stride: int, count: int) -> list[int]:
-    """Frames outside the window that it may look positions up in (``isvi_models.ops.references``):
-    every ``stride``-th frame of the sequence (0, stride, 2 stride, ...), the ``count`` nearest the
-    window, in order. Empty with ``stride`` or ``count`` 0. Fixed multiples, so consecutive
-    windows share most of theirs and a driver reads each reference once."""
+    """Frames a window's key frames may look positions up in (``isvi_models.ops.references``):
+    every ``stride``-th frame of the sequence (0, stride, 2 stride, ...) inside the window and
+    the ``count`` nearest outside it, in order. Empty with ``stride`` or ``count`` 0. Fixed
+    multiples, so consecutive windows share most of theirs and a driver reads each one once.
+
+    Inside the window they are a direct lookup where the frame-to-frame chains did not arrive
+    (stopped by the consistency check, or still in the hole at the window's end); outside it,
+    the reach beyond the window."""
     if stride <= 0 or count <= 0:
         return []
-    outside = [t for t in range(0, n_frames, stride) if t < win.start or t >= win.stop]
+    every = range(0, n_frames, stride)
+    inside = [t for t in every if win.start <= t < win.stop]
+    outside = [t for t in every if t < win.start or t >= win.stop]
     nearest = sorted(outside, key=lambda t: (win.start - t if t < win.start else t - win.stop + 1, t))[:count]
-    return sorted(nearest)
+    return sorted(inside + nearest)
 
 
 @dataclass(frozen=True)

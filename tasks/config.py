@@ -118,9 +118,10 @@ class InpaintConfig(BaseModel):
                                                  "the scene around the hole held still (fixed cameras)")
     still_snap_px: float = Field(2.0, ge=0, le=10, description="where the background holds still, completed "
                                  "flow in the hole under this many px is set to zero (0: off)")
-    reference_stride: int = Field(5, ge=0, le=10000, description="every N-th frame of the shot outside a window "
-                                  "is a reference its key frames look never-reached positions up in (0: off)")
-    reference_frames: int = Field(12, ge=0, le=64, description="references per window: the N nearest it")
+    reference_stride: int = Field(5, ge=0, le=10000, description="every N-th frame of the shot is a reference "
+                                  "that key frames look positions no chain reached up in (0: off)")
+    reference_frames: int = Field(12, ge=0, le=64, description="references outside each window: the N nearest it "
+                                  "(those inside it are all used)")
     spatial_fill: Literal["telea", "ns", "biharmonic", "fsr"] = "fsr"
     flow_completion: Literal["laplace", "igfc"] = "laplace"
     style_fusion: Literal["none", "asfn"] = "none"

@@ -37,7 +37,7 @@ class ReferenceFrames:
     """The reference frames each window gets (``isvi_models.windows.reference_times``), each read once.
 
     Frames at reference positions inside a window are kept from the window's own read (raw, with
-    their holes, before anchoring) for later windows; positions past the window are read with
+    their holes, before anchoring) for it and later windows; positions past the window are read with
     ``read_one(t) -> (frame, hole)`` (``isvi inpaint``: the same frame cursor, which keeps the last
     64 frames it read, so after a shot's first windows the next window's read does not seek
     back). Only references still ahead of use are kept: memory is ``count`` frames plus a

@@ -21,8 +21,8 @@ from isvi_models.ops.propagation import propagate_gradients
 from isvi_models.ops.spatial import spatial_fill
 
 
-# (t, frame, hole, missing) -> (colours, found): colours for frame t's missing positions from frames
-# outside the window
+# (t, frame, hole, missing) -> (colours, found): colours for frame t's missing positions from
+# reference frames (``isvi_models.ops.references``)
 Reach = Callable[[int, np.ndarray, np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
 
 
@@ -30,8 +30,8 @@ def fill_key_frame(frame: np.ndarray, hole: np.ndarray, gx: np.ndarray, gy: np.n
                    method: str, reach: Reach | None = None, t: int = 0) -> np.ndarray:
     """Fill a key frame's hole: a spatial fill of the whole hole, then one Poisson solve that takes
     the propagated gradients where there are any and the spatial fill's gradients where not.
-    With ``reach``, missing positions that a frame outside the window shows (``t``: the frame's index in it)
-    (:mod:`isvi_models.ops.references`) take its colours first and the spatial fill works around them.
+    With ``reach``, missing positions that a reference frame shows (``t``: the frame's index in the
+    window; :mod:`isvi_models.ops.references`) take its colours first and the spatial fill works around them.
 
     Solving the propagated gradients first and filling only what they cannot reach (as before)
     left a few isolated pixels solved from gradients at a static hole's edge, which the spatial
@@ -57,7 +57,7 @@ def fill_holes(frames: np.ndarray, holes: np.ndarray, flow_fwd: np.ndarray, flow
                max_key_frames: int = 8, max_trace_px: float = math.inf, refiner: GradientRefiner | None = None,
                reach: Reach | None = None, on_stage: Callable[[str], None] | None = None) -> np.ndarray:
     """Inpaint ``holes`` (T, H, W) of float32 frames (T, H, W, 3) given completed flows; ``reach``
-    (see :func:`fill_key_frame`) looks up key-frame positions no chain reached outside the window.
+    (see :func:`fill_key_frame`) looks up key-frame positions no chain reached in reference frames.
 
     Returns float32 frames in [0, 1]; pixels outside ``holes`` are returned unchanged.
     """

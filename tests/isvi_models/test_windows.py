@@ -62,12 +62,13 @@ class TestBlendLookahead:
 
 
 class TestReferenceTimes:
-    def test_the_nearest_multiples_of_the_stride_outside_the_window_in_order(self):
+    def test_multiples_of_the_stride_inside_and_the_nearest_outside_the_window_in_order(self):
         from isvi_models.windows import Window, reference_times
 
         win = Window(1, 40, 88, 8, 80)
-        assert reference_times(win, 200, 10, 4) == [20, 30, 90, 100]
-        assert reference_times(win, 200, 10, 8) == [0, 10, 20, 30, 90, 100, 110, 120]
-        assert reference_times(win, 95, 10, 8) == [0, 10, 20, 30, 90]  # a short shot: what there is
+        inside = [40, 50, 60, 70, 80]
+        assert reference_times(win, 200, 10, 4) == [20, 30, *inside, 90, 100]
+        assert reference_times(win, 200, 10, 8) == [0, 10, 20, 30, *inside, 90, 100, 110, 120]
+        assert reference_times(win, 95, 10, 8) == [0, 10, 20, 30, *inside, 90]  # a short shot: what there is
         assert reference_times(win, 200, 0, 8) == [] and reference_times(win, 200, 10, 0) == []
-        assert all(not 40 <= t < 88 for t in reference_times(win, 1000, 7, 30))
+        assert sum(not 40 <= t < 88 for t in reference_times(win, 1000, 7, 30)) == 30
