@@ -140,7 +140,7 @@ def ring_change(frame: np.ndarray, hole: np.ndarray, ref: np.ndarray, ref_hole: 
     return change[..., 0]
 
 
-def reference_reach(refs: References | None, s: MethodSettings) -> Reach | None:
+def reference_reach(refs: References | None, s: MethodSettings, n_frames: int = 0) -> Reach | None:
     """The key-frame lookup in working-size references (:mod:`isvi_models.ops.references`).
 
     Flows between the key frame and each reference are estimated on the pre-filled pair. The
@@ -151,7 +151,10 @@ def reference_reach(refs: References | None, s: MethodSettings) -> Reach | None:
     a textured guess from far away is refused. On a still pair (fixed camera) the positions the
     snap set to zero motion, where the known pixels around the hole did not change between the
     two frames either (:func:`ring_change` under ``reference_still_change``), are zero both ways:
-    the same position is taken from the reference, the nearest in time that shows it.
+    the same position is taken from the reference, the nearest in time that shows it. References
+    inside the window (``n_frames`` long) give that copy only: there the frame-to-frame chains
+    are the better evidence, and lookups along one completed flow that they had not confirmed
+    lost 0.54 dB on a held-out clip (``benchmarks/devset.md``, fifth round).
     On the 11 dev clips the estimated flow back scored above a completed one (``benchmarks/devset.md``).
     """
     if refs is None or not len(refs):
@@ -163,14 +166,19 @@ def reference_reach(refs: References | None, s: MethodSettings) -> Reach | None:
             if refs.times[i] == t:  # the key frame itself
                 continue
             ref, ref_hole = refs.frames[i], refs.holes[i]
+            inside = 0 <= refs.times[i] < n_frames
             fwd, bwd = estimate_flow(np.stack([frame, ref]), np.stack([hole, ref_hole]), s)
             to_ref, back = laplace_fill_flows(fwd, grown)[0], bwd[0]
-            if s.still_snap_px > 0 and is_still(fwd[0], grown[0]) and is_still(bwd[0], grown[0] | ref_hole):
+            still = s.still_snap_px > 0 and is_still(fwd[0], grown[0]) and is_still(bwd[0], grown[0] | ref_hole)
+            if inside and not still:
+                continue
+            if still:
                 to_ref = snap_still(to_ref[None], grown, snap_px=s.still_snap_px)[0]
                 # snapped and the scene around unchanged: the same position, both ways
                 unchanged = ring_change(frame, hole, ref, ref_hole) < s.reference_still_change
                 zero = grown[0] & ~to_ref.any(axis=-1) & unchanged
-                back = np.where(zero[..., None], 0.0, back)
+                # inside the window only the copy: the chains there were the better evidence otherwise
+                back = np.where(zero[..., None], 0.0, np.full_like(back, np.inf) if inside else back)
             views.append(ReferenceView(ref, ref_hole, to_ref, back))
         return reference_colours(missing, views, s.reference_fb_px)
 
@@ -186,7 +194,7 @@ def fill(frames: np.ndarray, holes: np.ndarray, flow_fwd: np.ndarray, flow_bwd: 
         frames, holes = static_fill(frames, holes, flow_fwd, flow_bwd)
     return fill_holes(frames, holes, flow_fwd, flow_bwd, consistency_px=s.consistency_px, alpha=s.alpha,
                       spatial_method=s.spatial_fill, max_key_frames=s.max_key_frames,
-                      max_trace_px=s.max_trace_px, refiner=s.refiner, reach=reference_reach(references, s),
+                      max_trace_px=s.max_trace_px, refiner=s.refiner, reach=reference_reach(references, s, frames.shape[0]),
                       on_stage=on_stage)
 
 

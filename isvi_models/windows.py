@@ -47,9 +47,8 @@ def reference_times(win: Window, n_frames: int, stride: int, count: int) -> list
     the ``count`` nearest outside it, in order. Empty with ``stride`` or ``count`` 0. Fixed
     multiples, so consecutive windows share most of theirs and a driver reads each one once.
 
-    Inside the window they are a direct lookup where the frame-to-frame chains did not arrive
-    (stopped by the consistency check, or still in the hole at the window's end); outside it,
-    the reach beyond the window."""
+    Inside the window they serve fixed cameras (the same position, where the scene held
+    still); outside it, the reach beyond the window."""
     if stride <= 0 or count <= 0:
         return []
     every = range(0, n_frames, stride)

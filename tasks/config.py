@@ -121,7 +121,7 @@ class InpaintConfig(BaseModel):
     reference_stride: int = Field(5, ge=0, le=10000, description="every N-th frame of the shot is a reference "
                                   "that key frames look positions no chain reached up in (0: off)")
     reference_frames: int = Field(12, ge=0, le=64, description="references outside each window: the N nearest it "
-                                  "(those inside it are all used)")
+                                  "(those inside it serve fixed cameras only)")
     spatial_fill: Literal["telea", "ns", "biharmonic", "fsr"] = "fsr"
     flow_completion: Literal["laplace", "igfc"] = "laplace"
     style_fusion: Literal["none", "asfn"] = "none"

@@ -3,8 +3,8 @@
 Propagation follows flow between neighbouring frames of one window, so a hole position that
 no frame of the window shows is filled spatially on a key frame, even when a frame of the
 shot outside the window shows it (the content is revealed later, or was visible before the
-window began), or when the frame-to-frame chains inside the window stopped on the way (a
-failed consistency check, the hole's far side at the window's end). ProPainter and E2FGVI take
+window began), or, on a fixed camera, when the frame-to-frame chains inside the window stopped
+on the way. ProPainter and E2FGVI take
 every k-th frame of the video as non-local references for this; here each reference is such a
 frame with its own hole, inside the window or beyond it, and each of a key frame's positions
 that no chain reached looks it up directly, along a flow from the key frame to the reference.

@@ -47,7 +47,7 @@ class TestReferenceReach:
     """Key-frame lookups in frames outside the window on a fixed camera (``pipeline.reference_reach``)."""
 
     @staticmethod
-    def _lookup(ref_frame):
+    def _lookup(ref_frame, ref_time=30, window=10):
         from isvi_models.pipeline import References, reference_reach
 
         scene = photo()[:96, :128].astype(np.float32)
@@ -55,9 +55,18 @@ class TestReferenceReach:
         hole[30:60, 40:80] = True
         key = scene.copy()
         key[hole] = 0
-        refs = References(ref_frame[None], np.zeros((1, *hole.shape), bool), np.array([30]))
-        colours, found = reference_reach(refs, MethodSettings())(5, key, hole, hole)
+        refs = References(ref_frame[None], np.zeros((1, *hole.shape), bool), np.array([ref_time]))
+        colours, found = reference_reach(refs, MethodSettings(), window)(5, key, hole, hole)
         return scene, hole, colours, found
+
+    def test_inside_the_window_only_the_still_copy(self):
+        """A reference inside the window serves the fixed-camera copy, not a lookup along a flow."""
+        scene = photo()[:96, :128].astype(np.float32)
+        assert self._lookup(scene, ref_time=8)[3][30:60, 40:80].all()
+        moved = np.roll(scene, 4, axis=1)
+        assert not self._lookup(moved, ref_time=8)[3].any()
+        inside, beyond = self._lookup(moved, ref_time=8)[3], self._lookup(moved, ref_time=30)[3]
+        assert beyond.sum() > inside.sum()  # beyond the window the lookup along the flow is allowed
 
     def test_a_still_scene_is_copied_from_the_same_place(self):
         scene, hole, colours, found = self._lookup(photo()[:96, :128].astype(np.float32))
