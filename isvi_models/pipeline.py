@@ -168,10 +168,10 @@ def reference_reach(refs: References | None, s: MethodSettings, n_frames: int = 
             ref, ref_hole = refs.frames[i], refs.holes[i]
             inside = 0 <= refs.times[i] < n_frames
             fwd, bwd = estimate_flow(np.stack([frame, ref]), np.stack([hole, ref_hole]), s)
-            to_ref, back = laplace_fill_flows(fwd, grown)[0], bwd[0]
             still = s.still_snap_px > 0 and is_still(fwd[0], grown[0]) and is_still(bwd[0], grown[0] | ref_hole)
             if inside and not still:
-                continue
+                continue  # before the flow's Laplace fill: nothing here can pass
+            to_ref, back = laplace_fill_flows(fwd, grown)[0], bwd[0]
             if still:
                 to_ref = snap_still(to_ref[None], grown, snap_px=s.still_snap_px)[0]
                 # snapped and the scene around unchanged: the same position, both ways
@@ -194,8 +194,8 @@ def fill(frames: np.ndarray, holes: np.ndarray, flow_fwd: np.ndarray, flow_bwd: 
         frames, holes = static_fill(frames, holes, flow_fwd, flow_bwd)
     return fill_holes(frames, holes, flow_fwd, flow_bwd, consistency_px=s.consistency_px, alpha=s.alpha,
                       spatial_method=s.spatial_fill, max_key_frames=s.max_key_frames,
-                      max_trace_px=s.max_trace_px, refiner=s.refiner, reach=reference_reach(references, s, frames.shape[0]),
-                      on_stage=on_stage)
+                      max_trace_px=s.max_trace_px, refiner=s.refiner,
+                      reach=reference_reach(references, s, frames.shape[0]), on_stage=on_stage)
 
 
 def inpaint_window(frames: np.ndarray, holes: np.ndarray, settings: MethodSettings | None = None,
