@@ -140,7 +140,8 @@ def ring_change(frame: np.ndarray, hole: np.ndarray, ref: np.ndarray, ref_hole: 
     return change[..., 0]
 
 
-def reference_reach(refs: References | None, s: MethodSettings, n_frames: int = 0) -> Reach | None:
+def reference_reach(refs: References | None, s: MethodSettings, n_frames: int = 0,
+                    window_still: bool = True) -> Reach | None:
     """The key-frame lookup in working-size references (:mod:`isvi_models.ops.references`).
 
     Flows between the key frame and each reference are estimated on the pre-filled pair. The
@@ -154,7 +155,9 @@ def reference_reach(refs: References | None, s: MethodSettings, n_frames: int = 
     the same position is taken from the reference, the nearest in time that shows it. References
     inside the window (``n_frames`` long) give that copy only: there the frame-to-frame chains
     are the better evidence, and lookups along one completed flow that they had not confirmed
-    lost 0.54 dB on a held-out clip (``benchmarks/devset.md``, fifth round).
+    lost 0.54 dB on a held-out clip (``benchmarks/devset.md``, fifth round). Where none of the
+    window's own neighbouring pairs held still (``window_still`` False: a pan), the references
+    inside it are passed over before their flows are estimated.
     On the 11 dev clips the estimated flow back scored above a completed one (``benchmarks/devset.md``).
     """
     if refs is None or not len(refs):
@@ -167,6 +170,8 @@ def reference_reach(refs: References | None, s: MethodSettings, n_frames: int = 
                 continue
             ref, ref_hole = refs.frames[i], refs.holes[i]
             inside = 0 <= refs.times[i] < n_frames
+            if inside and not window_still:
+                continue
             fwd, bwd = estimate_flow(np.stack([frame, ref]), np.stack([hole, ref_hole]), s)
             still = s.still_snap_px > 0 and is_still(fwd[0], grown[0]) and is_still(bwd[0], grown[0] | ref_hole)
             if inside and not still:
@@ -192,10 +197,15 @@ def fill(frames: np.ndarray, holes: np.ndarray, flow_fwd: np.ndarray, flow_bwd: 
     working-size frames of the shot (:func:`crop_references`) that key frames look positions up in."""
     if s.zero_motion:
         frames, holes = static_fill(frames, holes, flow_fwd, flow_bwd)
+    reach = None
+    if references is not None and len(references):
+        grown = dilate_holes(holes, s.flow_dilate_px)
+        window_still = any(is_still(flow_fwd[k], grown[k]) for k in range(flow_fwd.shape[0]))
+        reach = reference_reach(references, s, frames.shape[0], window_still)
     return fill_holes(frames, holes, flow_fwd, flow_bwd, consistency_px=s.consistency_px, alpha=s.alpha,
                       spatial_method=s.spatial_fill, max_key_frames=s.max_key_frames,
                       max_trace_px=s.max_trace_px, refiner=s.refiner,
-                      reach=reference_reach(references, s, frames.shape[0]), on_stage=on_stage)
+                      reach=reach, on_stage=on_stage)
 
 
 def inpaint_window(frames: np.ndarray, holes: np.ndarray, settings: MethodSettings | None = None,

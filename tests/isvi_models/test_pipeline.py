@@ -47,7 +47,7 @@ class TestReferenceReach:
     """Key-frame lookups in frames outside the window on a fixed camera (``pipeline.reference_reach``)."""
 
     @staticmethod
-    def _lookup(ref_frame, ref_time=30, window=10):
+    def _lookup(ref_frame, ref_time=30, window=10, window_still=True):
         from isvi_models.pipeline import References, reference_reach
 
         scene = photo()[:96, :128].astype(np.float32)
@@ -56,7 +56,7 @@ class TestReferenceReach:
         key = scene.copy()
         key[hole] = 0
         refs = References(ref_frame[None], np.zeros((1, *hole.shape), bool), np.array([ref_time]))
-        colours, found = reference_reach(refs, MethodSettings(), window)(5, key, hole, hole)
+        colours, found = reference_reach(refs, MethodSettings(), window, window_still)(5, key, hole, hole)
         return scene, hole, colours, found
 
     def test_inside_the_window_only_the_still_copy(self):
@@ -67,6 +67,12 @@ class TestReferenceReach:
         assert not self._lookup(moved, ref_time=8)[3].any()
         inside, beyond = self._lookup(moved, ref_time=8)[3], self._lookup(moved, ref_time=30)[3]
         assert beyond.sum() > inside.sum()  # beyond the window the lookup along the flow is allowed
+
+    def test_inside_a_window_that_did_not_hold_still_nothing(self):
+        """A pan: no copy from inside the window, whatever the pair itself shows; beyond it the lookup stays."""
+        scene = photo()[:96, :128].astype(np.float32)
+        assert not self._lookup(scene, ref_time=8, window_still=False)[3].any()
+        assert self._lookup(scene, ref_time=30, window_still=False)[3][30:60, 40:80].all()
 
     def test_a_still_scene_is_copied_from_the_same_place(self):
         scene, hole, colours, found = self._lookup(photo()[:96, :128].astype(np.float32))
@@ -81,3 +87,27 @@ class TestReferenceReach:
         _, hole, _, found = self._lookup(ref)
         assert not found[30:60, 60:80].any()  # its half of the hole
         assert found[30:60, 40:46].all()  # the far side: the ring there is unchanged
+
+
+def test_references_inside_a_panning_window_cost_no_flow(monkeypatch):
+    """On a pan the frames inside the window can give no fixed-camera copy: their flows to the key
+    frame are not estimated (``fill`` passes the window's own still test to ``reference_reach``);
+    a still window estimates them."""
+    import isvi_models.pipeline as pipeline
+    from isvi_models.ops.flow_completion import laplace_fill_flows
+
+    def pairs_estimated(frames):
+        holes = square_holes(*frames.shape[:3], box=(30, 60, 45, 80))
+        flows = laplace_fill_flows(*pipeline.estimate_flow(frames, holes, MethodSettings())[:1],
+                                   holes[:-1])
+        refs = pipeline.References(frames[[2, 6]], holes[[2, 6]], np.array([2, 6]))  # both inside
+        calls = []
+        real = pipeline.estimate_flow
+        monkeypatch.setattr(pipeline, "estimate_flow", lambda *a: calls.append(1) or real(*a))
+        pipeline.fill(frames, holes, flows, -flows, MethodSettings(), references=refs)
+        monkeypatch.setattr(pipeline, "estimate_flow", real)
+        return len(calls)
+
+    assert pairs_estimated(panned_clip(frames=8, height=96, width=128, dx=3)) == 0
+    still = np.repeat(photo()[None, 120:216, 120:248], 8, axis=0).astype(np.float32)
+    assert pairs_estimated(still) > 0
