@@ -31,9 +31,10 @@ from tasks.refs import ShotSpec, VideoRef
 # fill 3: key frames are filled spatially first, then solved once (stop 28; the bump was missed
 # then), and a candidate's weight falls with its source's distance in time.
 # flow 2: the stage also keeps the window's reference frames, cropped; fill 4: key frames look
-# positions no chain reached up in them (``isvi_models.ops.references``).
+# positions no chain reached up in them (``isvi_models.ops.references``); fill 5: no chain crosses
+# a cut inside the window (``propagation.broken_pairs``).
 VERSIONS = {"probe": 1, "automask": 5, "presence": 1, "textmask": 1, "decode": 1, "flow": 2, "complete": 1,
-            "fill": 4, "composite": 2, "encode": 2}
+            "fill": 5, "composite": 2, "encode": 2}
 
 # The configuration fields each stage reads (window geometry enters through the window itself).
 STAGE_FIELDS = {

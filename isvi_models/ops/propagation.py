@@ -24,6 +24,10 @@ unless asked for (``isvi inpaint --max-trace``): on the dev clips' own holes a 4
 gained 0.4-0.5 dB on the two bikes clips and nothing elsewhere, but over 18 corner overlays
 on them it raised 9 and lowered 9 (mean in-overlay PSNR -0.6 and +0.5 dB on the two clips).
 
+A pair of frames whose flows do not meet at all (a cut or a flash that shot detection let
+through, :func:`broken_pairs`) is a wall: no chain steps across it, so no content comes from
+the other side of a cut.
+
 Vectorised over the hole pixels of a frame; the only Python loop is over frames, which
 is inherent: frame t's sources depend on frame t-1's.
 """
@@ -136,8 +140,36 @@ def _chain_rule_gradients(frames: np.ndarray, known: np.ndarray, flat: np.ndarra
     return out
 
 
+# A pair is broken when its round trip fails at more than this share of the known positions. Across
+# the bundled example's cut (a 4-frame shot that ``--min-shot 15`` merges into the next) 99% of the
+# known positions failed a 1 px round trip; in the dev clips' pairs at most 60% (bikes_street_blob,
+# a fast hand-held street) and under 20% on the slow pans and fixed cameras.
+BROKEN_SHARE = 0.9
+BROKEN_PX = 1.0
+BROKEN_GRID_PX = 4  # the round trip is checked on every 4th row and column
+
+
+def broken_pairs(flow_fwd: np.ndarray, flow_bwd: np.ndarray, holes: np.ndarray) -> np.ndarray:
+    """bool (T-1,): neighbouring frames whose flows (T-1, H, W, 2) disagree nearly everywhere
+    outside ``holes`` (T, H, W): more than ``BROKEN_SHARE`` of the known positions of the first
+    frame (on a grid) fail the forward-backward round trip by more than ``BROKEN_PX``."""
+    T = holes.shape[0]
+    out = np.zeros(max(T - 1, 0), bool)
+    grid = np.zeros(holes.shape[1:], bool)
+    grid[::BROKEN_GRID_PX, ::BROKEN_GRID_PX] = True
+    for k in range(T - 1):
+        ys, xs = np.nonzero(grid & ~holes[k])
+        if ys.size == 0:
+            continue
+        f = flow_fwd[k][ys, xs]
+        back = _bilinear(flow_bwd[k], np.clip(ys + f[:, 1], 0, holes.shape[1] - 1),
+                         np.clip(xs + f[:, 0], 0, holes.shape[2] - 1))
+        out[k] = np.mean(np.hypot(f[:, 0] + back[:, 0], f[:, 1] + back[:, 1]) > BROKEN_PX) > BROKEN_SHARE
+    return out
+
+
 def trace_sources(holes: np.ndarray, step_flows: np.ndarray, return_flows: np.ndarray, *, from_past: bool,
-                  consistency_px: float, max_trace_px: float = math.inf) -> Sources:
+                  consistency_px: float, max_trace_px: float = math.inf, broken: np.ndarray | None = None) -> Sources:
     """Trace each hole position to its nearest visible position in one temporal direction.
 
     Args:
@@ -146,6 +178,7 @@ def trace_sources(holes: np.ndarray, step_flows: np.ndarray, return_flows: np.nd
             frame t to t-1); otherwise forward flows F_{t->t+1} (index t moves t to t+1).
         return_flows: the opposite flows, used for the round-trip check.
         max_trace_px: longest path (summed step lengths) a chain may take through holes.
+        broken: bool (T-1,), pairs no step may cross (:func:`broken_pairs`; index k: frames k, k+1).
     """
     T, H, W = holes.shape
     src = Sources(np.full((T, H, W), -1, np.int32), np.zeros((T, H, W), np.float32),
@@ -158,6 +191,8 @@ def trace_sources(holes: np.ndarray, step_flows: np.ndarray, return_flows: np.nd
             continue
         nb = t - 1 if from_past else t + 1
         k = t - 1 if from_past else t
+        if broken is not None and broken[k]:
+            continue
         f = step_flows[k][ys, xs]
         qx, qy = xs + f[:, 0], ys + f[:, 1]
         back = _bilinear(return_flows[k], qy, qx)
@@ -191,7 +226,8 @@ def trace_sources(holes: np.ndarray, step_flows: np.ndarray, return_flows: np.nd
 def propagate_gradients(gx: np.ndarray, gy: np.ndarray, holes: np.ndarray, flow_fwd: np.ndarray,
                         flow_bwd: np.ndarray, *, consistency_px: float = 100.0,
                         alpha: float = 0.5, max_trace_px: float = math.inf, frames: np.ndarray | None = None,
-                        time_scale: float = TIME_SCALE_FRAMES) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                        time_scale: float = TIME_SCALE_FRAMES, broken: np.ndarray | None = None
+                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Fill gradients inside ``holes`` from the nearest frames where they are visible.
 
     Args:
@@ -203,6 +239,7 @@ def propagate_gradients(gx: np.ndarray, gy: np.ndarray, holes: np.ndarray, flow_
         frames: float32 (T, H, W, C), the colours ``gx``, ``gy`` were taken from. When given,
             neighbours traced continuously into one frame get the difference of their source
             colours instead of the sampled gradient (the chain rule; ``_chain_rule_gradients``).
+        broken: bool (T-1,), pairs no chain crosses (:func:`broken_pairs`).
     Returns:
         filled gx, gy (copies) and bool (T, H, W) of hole positions no frame could fill.
     """
@@ -221,7 +258,8 @@ def propagate_gradients(gx: np.ndarray, gy: np.ndarray, holes: np.ndarray, flow_
     cands = []
     for from_past in (True, False):
         s = trace_sources(holes, flow_bwd if from_past else flow_fwd, flow_fwd if from_past else flow_bwd,
-                          from_past=from_past, consistency_px=consistency_px, max_trace_px=max_trace_px)
+                          from_past=from_past, consistency_px=consistency_px, max_trace_px=max_trace_px,
+                          broken=broken)
         has = s.t >= 0
         flat = np.flatnonzero(has)  # the np.nonzero order, as boolean indexing with ``has``
         vals = np.zeros((flat.size, 2 * C), np.float32)

@@ -17,7 +17,7 @@ import numpy as np
 from isvi_models.interfaces import GradientRefiner
 from isvi_models.ops.gradients import gradient_hole, image_gradients
 from isvi_models.ops.poisson import poisson_solve
-from isvi_models.ops.propagation import propagate_gradients
+from isvi_models.ops.propagation import broken_pairs, propagate_gradients
 from isvi_models.ops.spatial import spatial_fill
 
 
@@ -66,10 +66,11 @@ def fill_holes(frames: np.ndarray, holes: np.ndarray, flow_fwd: np.ndarray, flow
     gx, gy = image_gradients(frames)
     ghole = gradient_hole(holes)
     note = on_stage or (lambda name: None)
+    broken = broken_pairs(flow_fwd, flow_bwd, holes)  # cuts inside the window: no chain crosses them
     for round_ in range(max_key_frames + 1):
         gxf, gyf, missing = propagate_gradients(gx, gy, ghole, flow_fwd, flow_bwd,
                                                 consistency_px=consistency_px, alpha=alpha,
-                                                max_trace_px=max_trace_px, frames=frames)
+                                                max_trace_px=max_trace_px, frames=frames, broken=broken)
         note("propagate")
         if not missing.any():
             break

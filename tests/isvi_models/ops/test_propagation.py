@@ -153,3 +153,50 @@ class TestFillHoles:
         np.testing.assert_allclose(out, np.repeat(out[:1], 6, axis=0), atol=1e-5)
         # and it is a plausible fill, not the blanked zeros
         assert out[0][holes[0]].mean() > 0.1
+
+
+class TestCuts:
+    """A cut inside a window (a short shot that shot detection merged into the next): flows across it
+    are noise, and no content may come from the other side (``propagation.broken_pairs``)."""
+
+    @staticmethod
+    def _cut_clip():
+        before = panned_clip(frames=5, dx=3, y0=40, x0=300)  # the astronaut's background
+        after = panned_clip(frames=7, dx=3, y0=250, x0=150)  # her suit, another part of the photograph
+        return np.concatenate([before, after]).astype(np.float32)
+
+    def test_only_the_cut_is_broken(self):
+        from isvi_models.ops.flow import DISFlowEstimator
+        from isvi_models.ops.propagation import broken_pairs
+
+        frames = self._cut_clip()
+        holes = square_holes(*frames.shape[:3], box=(25, 55, 40, 72))
+        fwd, bwd = DISFlowEstimator()(frames)
+        assert np.nonzero(broken_pairs(fwd, bwd, holes))[0].tolist() == [4]
+
+    def test_no_step_crosses_a_broken_pair(self):
+        t, h, w = 6, 40, 50
+        holes = np.zeros((t, h, w), bool)
+        holes[3:, 10:30, 10:30] = True  # frames 0-2 show every position
+        zero = np.zeros((t - 1, h, w, 2), np.float32)
+        broken = np.zeros(t - 1, bool)
+        assert (trace_sources(holes, zero, zero, from_past=True, consistency_px=1.0).t[3:][holes[3:]] == 2).all()
+        broken[2] = True  # frames 2 and 3
+        src = trace_sources(holes, zero, zero, from_past=True, consistency_px=1.0, broken=broken)
+        assert (src.t[3:][holes[3:]] == -1).all()
+
+    def test_the_fill_carries_no_texture_from_across_a_cut(self):
+        """After the cut a still shot whose hole no frame of its own shows; before it another scene
+        that shows every position. Without the wall the fill took that scene's gradients (their
+        correlation with the fill 0.25; with it -0.02)."""
+        from isvi_models.ops.gradients import image_gradients
+        from isvi_models.pipeline import MethodSettings, inpaint_window
+
+        before = panned_clip(frames=5, dx=3, y0=40, x0=300)
+        after = panned_clip(frames=7, dx=0, y0=250, x0=150)
+        frames = np.concatenate([before, after]).astype(np.float32)
+        holes = np.zeros(frames.shape[:3], bool)
+        holes[5:, 25:55, 40:72] = True
+        out = inpaint_window(np.where(holes[..., None], 0, frames), holes, MethodSettings())
+        filled, other = image_gradients(out[5])[0][27:53, 42:70], image_gradients(frames[4])[0][27:53, 42:70]
+        assert np.corrcoef(filled.ravel(), other.ravel())[0, 1] < 0.1
