@@ -172,9 +172,9 @@ def write_mask_preview(v: VideoRef, cfg: InpaintConfig, cache: ZarrCache, url: s
     """
     from media.masks import mask_preview_png, preview_frame
     from media.video import VideoSource
-    from tasks.config import text_params
+    from tasks.config import text_params_for
 
-    params = text_params(cfg.text) if v.mask == "text" else None
+    params = text_params_for(v.mask, cfg.text)
     with VideoSource(v.local, folder_fps=cfg.fps_fraction) as src:
         # The whole mask, also when the frame is one the video's inpainting leaves alone.
         masks = open_video_holes(v.mask, v.boxes, src.info, cache=cache, video_id=v.video_id, local=v.local,

@@ -79,6 +79,11 @@ def text_params(text: TextDetectConfig) -> TextParams:
                    glyphs=replace(base.glyphs, grow_px=text.glyph_grow_px))
 
 
+def text_params_for(mask: str | None, text: TextDetectConfig) -> TextParams | None:
+    """:func:`text_params` where ``mask`` is ``text`` (the detector makes the masks), else None."""
+    return text_params(text) if mask == "text" else None
+
+
 class InpaintConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 

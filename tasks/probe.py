@@ -8,7 +8,7 @@ from isvi_models.errors import ConfigError
 from storage.manifests import VideoItem, localize
 from storage.zarr_cache import ZarrCache
 from tasks.automask import mask_of, open_video_holes, scratch_dir
-from tasks.config import InpaintConfig, text_params
+from tasks.config import InpaintConfig, text_params_for
 from tasks.keys import content_id, probe_key
 from tasks.refs import ShotSpec, VideoRef
 from tasks.textmask import detector_fingerprint, frame_ranges, text_frames
@@ -32,7 +32,7 @@ def probe_video(item: VideoItem, output: str, cfg: InpaintConfig, cache: ZarrCac
     if mask is None and not boxes:
         raise ConfigError(f"{item.source}: no mask; give --mask/--box or a mask in the manifest")
     mask_pool = mask_pool if mask == "auto" else None
-    params = text_params(cfg.text) if mask == "text" else None
+    params = text_params_for(mask, cfg.text)
     with VideoSource(local, folder_fps=cfg.fps_fraction) as src:
         info = src.info
         vid = content_id(local, mask, boxes, mask_pool, detector_fingerprint(params) if mask == "text" else None)

@@ -24,7 +24,7 @@ from isvi_models.windows import Carry, Window, apply_anchors, blend_lookahead, f
 from storage.manifests import exists, publish
 from storage.zarr_cache import StageKey, ZarrCache, is_local, local_path
 from tasks.automask import open_video_holes
-from tasks.config import InpaintConfig, settings_for, text_params
+from tasks.config import InpaintConfig, settings_for, text_params_for
 from tasks.keys import chunk_frames
 from tasks.refs import ShotSpec, StageRef, VideoRef, run_stage
 
@@ -44,7 +44,7 @@ def decode_shot(v: VideoRef, shot: ShotSpec, key: StageKey, cfg: InpaintConfig, 
         with VideoSource(v.local, folder_fps=cfg.fps_fraction) as src:
             masks = open_video_holes(v.mask, v.boxes, src.info, cache=cache, video_id=v.video_id, local=v.local,
                                      mask_pool=v.mask_pool, auto_frames=cfg.auto_mask_frames,
-                                     text_params=text_params(cfg.text) if v.mask == "text" else None)
+                                     text_params=text_params_for(v.mask, cfg.text))
             group = cache.create(key, {"frames": ((n, v.height, v.width, 3), np.uint8),
                                        "holes": ((n, v.height, v.width), bool)}, chunk)
             for s in range(0, n, chunk):
