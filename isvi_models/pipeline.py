@@ -26,6 +26,7 @@ from isvi_models.ops.flow import DISFlowEstimator
 from isvi_models.ops.flow_completion import LaplaceCompleter, laplace_fill_flows
 from isvi_models.ops.masks import dilate_holes
 from isvi_models.ops.poisson import poisson_solve
+from isvi_models.ops.propagation import broken_pairs
 from isvi_models.ops.reconstruct import Reach, fill_holes
 from isvi_models.ops.references import ReferenceView, reference_colours
 from isvi_models.ops.static_fill import static_fill
@@ -155,7 +156,9 @@ def reference_reach(refs: References | None, s: MethodSettings, n_frames: int = 
     the same position is taken from the reference, the nearest in time that shows it. References
     inside the window (``n_frames`` long) give that copy only: there the frame-to-frame chains
     are the better evidence, and lookups along one completed flow that they had not confirmed
-    lost 0.54 dB on a held-out clip (``benchmarks/devset.md``, fifth round). Where none of the
+    lost 0.54 dB on a held-out clip (``benchmarks/devset.md``, fifth round). A reference whose
+    flows with the key frame fail their round trip almost everywhere (``propagation.broken_pairs``:
+    across a cut) is passed over. Where none of the
     window's own neighbouring pairs held still (``window_still`` False: a pan), the references
     inside it are passed over before their flows are estimated.
     On the 11 dev clips the estimated flow back scored above a completed one (``benchmarks/devset.md``).
@@ -173,6 +176,8 @@ def reference_reach(refs: References | None, s: MethodSettings, n_frames: int = 
             if inside and not window_still:
                 continue
             fwd, bwd = estimate_flow(np.stack([frame, ref]), np.stack([hole, ref_hole]), s)
+            if broken_pairs(fwd, bwd, np.stack([hole, ref_hole]))[0]:
+                continue  # another scene (a cut that shot detection merged): chance round trips only
             still = s.still_snap_px > 0 and is_still(fwd[0], grown[0]) and is_still(bwd[0], grown[0] | ref_hole)
             if inside and not still:
                 continue  # before the flow's Laplace fill: nothing here can pass
