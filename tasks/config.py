@@ -102,7 +102,8 @@ class InpaintConfig(BaseModel):
                                "shot on its own, so no content is taken across a cut")
     shot_threshold: float = Field(10.0, gt=0, le=100, description="FFmpeg scdet score (percent) that marks a cut")
     min_shot_frames: int = Field(15, ge=1, le=10000, description="shortest shot (frames): a cut closer than this "
-                                 "to the previous one is not taken")
+                                 "to the previous one is not taken as a shot border (propagation still stops "
+                                 "at it)")
     # working region and size
     max_side: int = Field(960, ge=64, le=8192, description="longest side of the working frames")
     roi: bool = Field(True, description="work on a crop around the hole instead of the whole frame")
