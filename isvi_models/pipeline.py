@@ -156,11 +156,11 @@ def reference_reach(refs: References | None, s: MethodSettings, n_frames: int = 
     the same position is taken from the reference, the nearest in time that shows it. References
     inside the window (``n_frames`` long) give that copy only: there the frame-to-frame chains
     are the better evidence, and lookups along one completed flow that they had not confirmed
-    lost 0.54 dB on a held-out clip (``benchmarks/devset.md``, fifth round). A reference whose
-    flows with the key frame fail their round trip almost everywhere (``propagation.broken_pairs``:
-    across a cut) is passed over. Where none of the
+    lost 0.54 dB on a held-out clip (``benchmarks/devset.md``, fifth round). Where none of the
     window's own neighbouring pairs held still (``window_still`` False: a pan), the references
-    inside it are passed over before their flows are estimated.
+    inside it are passed over before their flows are estimated. A reference whose flows with the
+    key frame fail their round trip almost everywhere (``propagation.broken_pairs``: across a
+    cut) is passed over too.
     On the 11 dev clips the estimated flow back scored above a completed one (``benchmarks/devset.md``).
     """
     if refs is None or not len(refs):
