@@ -65,6 +65,16 @@ def _bilinear(field: np.ndarray, y: np.ndarray, x: np.ndarray) -> np.ndarray:
             + ay * ((1 - ax) * field[y1, x0] + ax * field[y1, x1]))
 
 
+def _round_trip(flow: np.ndarray, return_flow: np.ndarray, ys: np.ndarray, xs: np.ndarray
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Follow ``flow`` (H, W, 2) from positions (ys, xs) and ``return_flow`` back: the step (N, 2),
+    the landing x and y (unclamped) and the round-trip error |step + return flow at the landing| (N,)."""
+    f = flow[ys, xs]
+    qx, qy = xs + f[:, 0], ys + f[:, 1]
+    back = _bilinear(return_flow, qy, qx)
+    return f, qx, qy, np.hypot(f[:, 0] + back[:, 0], f[:, 1] + back[:, 1])
+
+
 def _bilinear_known(stack: np.ndarray, known: np.ndarray, t: np.ndarray, y: np.ndarray, x: np.ndarray,
                     return_weight: bool = False):
     """Bilinear sample of (T, H, W, C) that ignores unknown corners (weights renormalised).
@@ -162,10 +172,8 @@ def broken_pairs(flow_fwd: np.ndarray, flow_bwd: np.ndarray, holes: np.ndarray) 
         ys, xs = np.nonzero(grid & ~holes[k])
         if ys.size == 0:
             continue
-        f = flow_fwd[k][ys, xs]
-        back = _bilinear(flow_bwd[k], np.clip(ys + f[:, 1], 0, holes.shape[1] - 1),
-                         np.clip(xs + f[:, 0], 0, holes.shape[2] - 1))
-        out[k] = np.mean(np.hypot(f[:, 0] + back[:, 0], f[:, 1] + back[:, 1]) > BROKEN_PX) > BROKEN_SHARE
+        err = _round_trip(flow_fwd[k], flow_bwd[k], ys, xs)[3]
+        out[k] = np.mean(err > BROKEN_PX) > BROKEN_SHARE
     return out
 
 
@@ -194,10 +202,7 @@ def trace_sources(holes: np.ndarray, step_flows: np.ndarray, return_flows: np.nd
         k = t - 1 if from_past else t
         if broken is not None and broken[k]:
             continue
-        f = step_flows[k][ys, xs]
-        qx, qy = xs + f[:, 0], ys + f[:, 1]
-        back = _bilinear(return_flows[k], qy, qx)
-        err = np.hypot(f[:, 0] + back[:, 0], f[:, 1] + back[:, 1])
+        f, qx, qy, err = _round_trip(step_flows[k], return_flows[k], ys, xs)
         ok = (qx >= 0) & (qx <= W - 1) & (qy >= 0) & (qy <= H - 1) & (err < consistency_px)
         qyi = np.clip(np.rint(qy), 0, H - 1).astype(np.int64)
         qxi = np.clip(np.rint(qx), 0, W - 1).astype(np.int64)
