@@ -28,6 +28,7 @@ from isvi_models.ops.masks import dilate_holes
 from isvi_models.ops.poisson import poisson_solve
 from isvi_models.ops.propagation import broken_pairs
 from isvi_models.ops.reconstruct import Reach, fill_holes
+from isvi_models.ops.rigid_flow import clean_noise_flow
 from isvi_models.ops.references import ReferenceView, reference_colours
 from isvi_models.ops.static_fill import static_fill
 from isvi_models.ops.still import is_still, snap_still
@@ -53,6 +54,7 @@ class MethodSettings:
     max_trace_px: float = math.inf
     zero_motion: bool = False  # copy hole pixels from frames where the scene around them held still
     still_snap_px: float = 2.0  # on still pairs, completed flow under this is set to zero (0: off)
+    noise_flow_px: float = 0.0  # on rigid pairs, incoherent flow this far off the homography takes it (0: off)
     reference_fb_px: float = 1.0  # round trip (px) a key-frame position's lookup in a reference must close within
     reference_still_change: float = 0.01  # on still pairs: ring change (mean |difference|, 0-1) up to which a
     # position is copied from the same place in a reference
@@ -106,11 +108,17 @@ def prefill_for_flow(frames: np.ndarray, holes: np.ndarray) -> np.ndarray:
 
 
 def estimate_flow(frames: np.ndarray, holes: np.ndarray, s: MethodSettings) -> tuple[np.ndarray, np.ndarray]:
-    """Forward and backward flows (T-1, H, W, 2) between neighbouring working frames; none for one frame."""
+    """Forward and backward flows (T-1, H, W, 2) between neighbouring working frames; none for one frame.
+    With ``noise_flow_px``, noise on rigid pairs is replaced by the pair's global motion
+    (:func:`isvi_models.ops.rigid_flow.clean_noise_flow`; windows of three frames or more)."""
     if frames.shape[0] < 2:
         empty = np.zeros((0, *frames.shape[1:3], 2), np.float32)
         return empty, empty
-    return s.estimator(prefill_for_flow(frames, holes))
+    fwd, bwd = s.estimator(prefill_for_flow(frames, holes))
+    if s.noise_flow_px > 0 and frames.shape[0] > 2:
+        fwd, bwd, _ = clean_noise_flow(frames, holes, fwd, bwd, deviation_px=s.noise_flow_px,
+                                       coherence_px=s.noise_flow_px)
+    return fwd, bwd
 
 
 def complete_flow(flow_fwd: np.ndarray, flow_bwd: np.ndarray, holes: np.ndarray,

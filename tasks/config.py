@@ -124,6 +124,9 @@ class InpaintConfig(BaseModel):
                                                  "the scene around the hole held still (fixed cameras)")
     still_snap_px: float = Field(2.0, ge=0, le=10, description="where the background holds still, completed "
                                  "flow in the hole under this many px is set to zero (0: off)")
+    noise_flow_px: float = Field(0.0, ge=0, le=10, description="on rigid scenes (one homography explains the "
+                                 "textured background), estimated flow this many px off it and incoherent with "
+                                 "the neighbouring frames' flow is taken as noise and replaced by it (0: off)")
     reference_stride: int = Field(5, ge=0, le=10000, description="every N-th frame of the shot is a reference "
                                   "that key frames look positions no chain reached up in (0: off)")
     reference_frames: int = Field(12, ge=0, le=64, description="references outside each window: the N nearest it "
@@ -201,6 +204,7 @@ def method_settings(cfg: InpaintConfig) -> "MethodSettings":
                               flow_dilate_px=cfg.flow_dilate_px, consistency_px=cfg.consistency_px,
                               max_trace_px=cfg.max_trace_px or math.inf, alpha=cfg.alpha, spatial_fill=cfg.spatial_fill,
                               zero_motion=cfg.zero_motion, still_snap_px=cfg.still_snap_px,
+                              noise_flow_px=cfg.noise_flow_px,
                               estimator=DISFlowEstimator(cfg.flow_preset))
     if cfg.flow_completion == "igfc" or cfg.style_fusion == "asfn":
         from isvi_models import learned

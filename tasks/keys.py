@@ -39,7 +39,8 @@ VERSIONS = {"probe": 1, "automask": 5, "presence": 1, "textmask": 1, "decode": 1
 # The configuration fields each stage reads (window geometry enters through the window itself).
 STAGE_FIELDS = {
     "decode": ("dilate_px",),
-    "flow": ("flow_preset", "max_side", "roi", "roi_margin_px", "reference_stride", "reference_frames"),
+    "flow": ("flow_preset", "max_side", "roi", "roi_margin_px", "reference_stride", "reference_frames",
+             "noise_flow_px"),
     "complete": ("flow_dilate_px", "flow_completion", "models", "still_snap_px"),
     "fill": ("consistency_px", "max_trace_px", "alpha", "spatial_fill", "style_fusion", "models", "zero_motion"),
     "composite": (),

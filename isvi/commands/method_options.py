@@ -61,6 +61,7 @@ METHOD = (
      "experimental: first copy hole pixels from the nearest frame that shows them where the ring around "
      "the hole and the flow say the scene held still (fixed cameras; see benchmarks/devset.md)"),
     ("--still-snap", "still_snap_px", dict(type=float, metavar="PX"), None),
+    ("--noise-flow", "noise_flow_px", dict(type=float, metavar="PX"), None),
     ("--reference-stride", "reference_stride", dict(type=int, metavar="N"), None),
     ("--references", "reference_frames", dict(type=int, metavar="N"), None),
     ("--spatial-fill", "spatial_fill", dict(choices=_choices("spatial_fill")),

@@ -117,3 +117,22 @@ def test_references_inside_a_panning_window_cost_no_flow(monkeypatch):
     assert pairs_estimated(panned_clip(frames=8, height=96, width=128, dx=3)) == 0
     still = np.repeat(photo()[None, 120:216, 120:248], 8, axis=0).astype(np.float32)
     assert pairs_estimated(still) > 0
+
+
+def test_noise_flow_px_replaces_incoherent_sky_flow_before_completion():
+    """``noise_flow_px`` runs the rigid-scene noise cleaning on the estimator's flows (the
+    tower-and-night-sky case of the bundled example); at 0 the estimator's flows pass as they are."""
+    from isvi_models.pipeline import estimate_flow
+    from tests.isvi_models.ops.test_rigid_flow import PAN, _flows, _frames
+
+    frames = _frames()
+    holes = np.zeros(frames.shape[:3], bool)
+    holes[:, 20:40, 40:60] = True
+    fwd, bwd = _flows()
+    settings = MethodSettings(estimator=lambda prefilled: (fwd.copy(), bwd.copy()))
+    raw, _ = estimate_flow(frames, holes, settings)
+    np.testing.assert_array_equal(raw, fwd)
+    settings.noise_flow_px = 1.0
+    cleaned, _ = estimate_flow(frames, holes, settings)
+    sky = np.hypot(*np.moveaxis(cleaned[:, :, 64:] - PAN, -1, 0))
+    assert np.mean(sky > 1.0) < 0.5 * np.mean(np.hypot(*np.moveaxis(fwd[:, :, 64:] - PAN, -1, 0)) > 1.0)
