@@ -1,5 +1,5 @@
 """Contact sheet of a dev-set clip without ground truth (``schoolgirls_object``: real object
-removal): ``isvi inpaint`` with its defaults on ``<clip>/input.mp4`` and ``<clip>/masks/``, then
+removal): ``isvi inpaint`` with its defaults (or ``--set KEY=VALUE``, ``InpaintConfig`` field names) on ``<clip>/input.mp4`` and ``<clip>/masks/``, then
 frames side by side, the input with the mask's outline in red beside the output.
 
 The clip's footage is not ours to ship (``../shared/devset/README.md``), so the sheet is written
@@ -21,6 +21,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench_devset import parse_value  # noqa: E402
 from media.video import read_video  # noqa: E402
 from tasks.config import InpaintConfig  # noqa: E402
 from tasks.inpaint_video import inpaint_video  # noqa: E402
@@ -39,12 +40,14 @@ def main() -> int:
     ap.add_argument("clip", type=Path, help="dev-set clip folder with input.mp4 and masks/")
     ap.add_argument("--out", type=Path, required=True, help="PNG to write")
     ap.add_argument("--frames", default="10,40,70", help="comma-separated frame numbers (default %(default)s)")
+    ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="an InpaintConfig field")
     args = ap.parse_args()
+    options = {k: parse_value(v) for k, v in (kv.split("=", 1) for kv in args.set)}
     frames = [int(t) for t in args.frames.split(",")]
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "clean.mkv"
         inpaint_video(args.clip / "input.mp4", out, InpaintConfig(mask=str(args.clip / "masks"), codec="ffv1",
-                                                                  quiet=True))
+                                                                  quiet=True, **options))
         before, after = read_video(args.clip / "input.mp4")[0], read_video(out)[0]
     masks = sorted((args.clip / "masks").glob("*.png"))
     rows = []

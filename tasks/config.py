@@ -133,7 +133,7 @@ class InpaintConfig(BaseModel):
                                   "that key frames look positions no chain reached up in (0: off)")
     reference_frames: int = Field(12, ge=0, le=64, description="references outside each window: the N nearest it "
                                   "(those inside it serve fixed cameras only)")
-    spatial_fill: Literal["telea", "ns", "biharmonic", "fsr"] = "fsr"
+    spatial_fill: Literal["telea", "ns", "biharmonic", "fsr", "shiftmap"] = "fsr"
     flow_completion: Literal["laplace", "igfc"] = "laplace"
     style_fusion: Literal["none", "asfn"] = "none"
     models: Path | None = Field(None, description="folder with igfc.onnx / asfn.onnx for the learned stages "

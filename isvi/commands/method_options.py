@@ -65,7 +65,8 @@ METHOD = (
     ("--reference-stride", "reference_stride", dict(type=int, metavar="N"), None),
     ("--references", "reference_frames", dict(type=int, metavar="N"), None),
     ("--spatial-fill", "spatial_fill", dict(choices=_choices("spatial_fill")),
-     "fill for pixels no frame shows (fsr: OpenCV frequency-selective reconstruction)"),
+     "fill for pixels no frame shows (fsr: OpenCV frequency-selective reconstruction; shiftmap: "
+     "OpenCV shift-map, which copies structure such as a wall's lattice into wide holes, lower PSNR)"),
     ("--flow-completion", "flow_completion", dict(choices=_choices("flow_completion")),
      "flow completion: laplace (harmonic fill) or igfc (the learned network)"),
     ("--style-fusion", "style_fusion", dict(choices=_choices("style_fusion")),

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-METHODS = ("telea", "ns", "biharmonic", "fsr")
+METHODS = ("telea", "ns", "biharmonic", "fsr", "shiftmap")
 
 
 # FSR fills a hole that touches the frame's edge badly: on the test photograph, strips
@@ -59,6 +59,20 @@ def _pad_unknown_past_border(image: np.ndarray, hole: np.ndarray, pad: int
     return padded, grown, (top, left)
 
 
+def _shiftmap(image: np.ndarray, hole: np.ndarray) -> np.ndarray:
+    """OpenCV's shift-map inpainting (He and Sun 2012: each hole pixel copies the pixel at one
+    of a few dominant offsets, chosen by graph cut), in Lab as OpenCV asks: it copies structure
+    (a wall's lattice, a fence) where FSR blurs wide holes, at a lower PSNR (``benchmarks/devset.md``)."""
+    import cv2
+
+    u8 = np.clip(image * 255.0 + 0.5, 0, 255).astype(np.uint8)
+    lab = cv2.cvtColor(u8, cv2.COLOR_RGB2Lab)
+    lab[hole] = 0
+    filled = np.zeros_like(lab)
+    cv2.xphoto.inpaint(lab, (~hole).astype(np.uint8) * 255, filled, cv2.xphoto.INPAINT_SHIFTMAP)
+    return cv2.cvtColor(filled, cv2.COLOR_Lab2RGB).astype(np.float32) / 255.0
+
+
 def spatial_fill(image: np.ndarray, hole: np.ndarray, method: str = "fsr") -> np.ndarray:
     """Fill ``hole`` (H, W) of a float32 (H, W, 3) image in [0, 1] from its surroundings."""
     if method not in METHODS:
@@ -70,6 +84,8 @@ def spatial_fill(image: np.ndarray, hole: np.ndarray, method: str = "fsr") -> np
         from skimage.restoration import inpaint_biharmonic
 
         out = inpaint_biharmonic(out, hole, channel_axis=-1).astype(np.float32)
+    elif method == "shiftmap":
+        out[hole] = _shiftmap(out, hole)[hole]
     elif method == "fsr":
         import cv2
 
