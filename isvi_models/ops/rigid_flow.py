@@ -10,11 +10,15 @@ brightness up into the sky as a grey plume. Per pair of neighbouring frames:
   textured known positions (texture at least ``min_texture``, outside the hole grown by 4 px)
   explains at least ``min_inliers`` of them. Scenes with parallax or several motions (street
   scenes, fish) are left alone;
-- a position's flow is **replaced** by the homography's where it deviates from it by more than
-  ``deviation_px`` and is also **incoherent** in time: it disagrees by more than ``coherence_px``
-  with the next pair's flow at the point it lands on and with the reverse of the previous
-  pair's flow at the same point (for backward flows the roles mirror). A real independent
-  motion (a car, a walker) keeps its flow: it is coherent from pair to pair.
+- a position's flow is **replaced** by the homography's where the frame has no texture there
+  (under ``max_texture``), the flow deviates from the homography by more than ``deviation_px``
+  and is also **incoherent** in time: its residual (flow minus homography) disagrees by more
+  than ``coherence_px`` with the next pair's residual at the point it lands on and with the
+  reverse of the previous pair's at the same point (for backward flows the roles mirror). A
+  real independent motion (a plane, a walker) keeps its flow: it is coherent from pair to pair.
+
+Off by default (``--noise-flow``): on the dev set it cost city_pan_logo 1.26 dB through which
+frame became the key frame (``benchmarks/devset.md``, seventh round).
 
 Hand-written because neither OpenCV nor kornia offers a temporal-coherence test of flow;
 the homography is OpenCV's ``findHomography``.
