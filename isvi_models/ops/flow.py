@@ -25,6 +25,19 @@ _PRESETS = {"ultrafast": 0, "fast": 1, "medium": 2, "fine": 2}
 _FINE = {"finest_scale": 0, "patch_size": 12, "patch_stride": 8}
 
 
+def warp_back(field: np.ndarray, flow: np.ndarray, *, outside_zero: bool = True) -> np.ndarray:
+    """Sample ``field`` (H, W, C) at x + flow(x), bilinearly (OpenCV ``remap``): (H, W, C) float32.
+    Samples outside the frame are 0, or with ``outside_zero=False`` the nearest edge value."""
+    import cv2
+
+    h, w = flow.shape[:2]
+    xs, ys = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
+    border = dict(borderMode=cv2.BORDER_CONSTANT, borderValue=0) if outside_zero else \
+        dict(borderMode=cv2.BORDER_REPLICATE)
+    return cv2.remap(field.astype(np.float32), xs + flow[..., 0], ys + flow[..., 1], cv2.INTER_LINEAR,
+                     **border).reshape(h, w, -1)
+
+
 def _grey_u8(frame: np.ndarray) -> np.ndarray:
     import cv2
 

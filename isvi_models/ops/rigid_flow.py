@@ -29,6 +29,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from isvi_models.ops.flow import warp_back
 from isvi_models.ops.masks import dilate_holes
 
 
@@ -58,14 +59,6 @@ def rigid_motion(flow: np.ndarray, usable: np.ndarray, *, step: int = 8, ransac_
     return (cv2.perspectiveTransform(grid, model).reshape(h, w, 2) - np.stack([gx, gy], -1)).astype(np.float32)
 
 
-def _sample(field: np.ndarray, flow: np.ndarray) -> np.ndarray:
-    """``field`` (H, W, 2) read bilinearly at each position moved by ``flow`` (border clamped)."""
-    h, w = flow.shape[:2]
-    gy, gx = np.mgrid[0:h, 0:w].astype(np.float32)
-    return cv2.remap(field.astype(np.float32), gx + flow[..., 0], gy + flow[..., 1], cv2.INTER_LINEAR,
-                     borderMode=cv2.BORDER_REPLICATE)
-
-
 def _incoherent(own: np.ndarray, flow: np.ndarray, onward: np.ndarray | None, reverse: np.ndarray | None,
                 coherence_px: float):
     """Positions where the residual motion ``own`` disagrees with both neighbours' that exist:
@@ -73,7 +66,7 @@ def _incoherent(own: np.ndarray, flow: np.ndarray, onward: np.ndarray | None, re
     step's (``reverse``, read at the same position). None when neither exists."""
     tests = []
     if onward is not None:
-        tests.append(np.hypot(*np.moveaxis(own - _sample(onward, flow), -1, 0)) > coherence_px)
+        tests.append(np.hypot(*np.moveaxis(own - warp_back(onward, flow, outside_zero=False), -1, 0)) > coherence_px)
     if reverse is not None:
         tests.append(np.hypot(*np.moveaxis(own + reverse, -1, 0)) > coherence_px)
     return np.logical_and.reduce(tests) if tests else None
@@ -99,17 +92,17 @@ def clean_noise_flow(frames: np.ndarray, holes: np.ndarray, flow_fwd: np.ndarray
     models_b = [rigid_motion(flow_bwd[k], textured[k + 1] & ~grown[k + 1], min_inliers=min_inliers)
                 for k in range(n)]
 
-    def residual(flows, models, k):
-        return None if not 0 <= k < n or models[k] is None else flows[k] - models[k]
-
+    # each pair's residual (flow minus its homography), once; None where the pair is not rigid
+    res_f = [None if m is None else flow_fwd[k] - m for k, m in enumerate(models_f)] + [None]
+    res_b = [None if m is None else flow_bwd[k] - m for k, m in enumerate(models_b)] + [None]
     replaced = 0
     for k in range(n):
-        for out, src, flow, model, onward, reverse in (
-                (fwd, k, flow_fwd[k], models_f[k], residual(flow_fwd, models_f, k + 1), residual(flow_bwd, models_b, k - 1)),
-                (bwd, k + 1, flow_bwd[k], models_b[k], residual(flow_bwd, models_b, k - 1), residual(flow_fwd, models_f, k + 1))):
+        # res_*[k - 1] at k = 0 is the trailing None: the first pair has no previous one
+        for out, src, flow, model, own, onward, reverse in (
+                (fwd, k, flow_fwd[k], models_f[k], res_f[k], res_f[k + 1], res_b[k - 1]),
+                (bwd, k + 1, flow_bwd[k], models_b[k], res_b[k], res_b[k - 1], res_f[k + 1])):
             if model is None:
                 continue
-            own = flow - model
             bad = _incoherent(own, flow, onward, reverse, coherence_px)
             if bad is None:
                 continue

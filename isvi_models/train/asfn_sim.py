@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from isvi_models.ops.flow import warp_back
 from isvi_models.ops.gradients import gradient_hole, image_gradients
 
 
@@ -34,16 +35,6 @@ def light_adjust(rng: np.random.Generator, frame: np.ndarray, strength: float = 
         sigma = float(rng.uniform(0.3, 1.5 * strength))
         out = cv2.GaussianBlur(out.astype(np.float32), (0, 0), sigma)
     return np.clip(out, 0, 1).astype(np.float32)
-
-
-def warp_back(field: np.ndarray, flow: np.ndarray) -> np.ndarray:
-    """Sample ``field`` (H, W, C) at x + flow(x) (bilinear; outside samples are 0)."""
-    import cv2
-
-    h, w = flow.shape[:2]
-    xs, ys = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
-    return cv2.remap(field.astype(np.float32), xs + flow[..., 0], ys + flow[..., 1], cv2.INTER_LINEAR,
-                     borderMode=cv2.BORDER_CONSTANT, borderValue=0).reshape(h, w, -1)
 
 
 def fb_consistency(flow_ts: np.ndarray, flow_st: np.ndarray, soft: bool = True) -> np.ndarray:
