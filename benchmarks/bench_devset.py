@@ -62,6 +62,11 @@ def parse_value(text: str):
     return {"true": True, "false": False}.get(text.lower(), text)
 
 
+def options(pairs: list[str]) -> dict:
+    """``KEY=VALUE`` strings (``--set``) as ``InpaintConfig`` keyword arguments."""
+    return {k: parse_value(v) for k, v in (kv.split("=", 1) for kv in pairs)}
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("devset", type=Path)
@@ -70,8 +75,8 @@ def main() -> int:
     ap.add_argument("--no-trivial", action="store_true", help="skip the trivial fills")
     ap.add_argument("--out", type=Path, help="JSON results")
     args = ap.parse_args()
-    options = dict(kv.split("=", 1) for kv in args.set)
-    cfg = InpaintConfig(**{k: parse_value(v) for k, v in options.items()})
+    given = dict(kv.split("=", 1) for kv in args.set)  # as typed, for the JSON
+    cfg = InpaintConfig(**options(args.set))
     clips = sorted(p for p in args.devset.iterdir() if (p / "gt.mp4").exists() and (p / "masks").is_dir())
     if args.clips:
         clips = [c for c in clips if c.name in args.clips.split(",")]
@@ -117,7 +122,7 @@ def main() -> int:
     print(f"clips more than 0.5 dB below the best trivial fill: {', '.join(below) or 'none'}")
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps({"options": options, "clips": rows, "mean": mean, "below_best": below},
+        args.out.write_text(json.dumps({"options": given, "clips": rows, "mean": mean, "below_best": below},
                                        indent=1))
     return 0
 

@@ -22,7 +22,7 @@ import cv2
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench_devset import hole_psnr, parse_value  # noqa: E402
+from bench_devset import hole_psnr, options  # noqa: E402
 from media.video import read_video  # noqa: E402
 from tasks.config import InpaintConfig  # noqa: E402
 from tasks.inpaint_video import inpaint_arrays  # noqa: E402
@@ -44,10 +44,6 @@ def static_logo(t: int, h: int, w: int) -> np.ndarray:
     one = np.zeros((h, w), np.uint8)
     cv2.putText(one, "LOGO TV", (w // 20, h // 6), cv2.FONT_HERSHEY_DUPLEX, w / 500, 1, max(2, w // 160))
     return np.repeat(cv2.dilate(one, np.ones((3, 3), np.uint8))[None].astype(bool), t, 0)
-
-
-def options(pairs: list[str]) -> dict:
-    return {k: parse_value(v) for k, v in (kv.split("=", 1) for kv in pairs)}
 
 
 def main() -> int:

@@ -20,7 +20,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench_devset import parse_value  # noqa: E402
+from bench_devset import options  # noqa: E402
 from media.video import read_video  # noqa: E402
 from tasks.config import InpaintConfig  # noqa: E402
 from tasks.inpaint_video import inpaint_video  # noqa: E402
@@ -34,11 +34,10 @@ def main() -> int:
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="an InpaintConfig field")
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "example_before_after.png")
     args = ap.parse_args()
-    options = {k: parse_value(v) for k, v in (kv.split("=", 1) for kv in args.set)}
     clip, mask_png = ROOT / "examples" / "city_logo.mp4", ROOT / "examples" / "city_logo_mask.png"
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "clean.mkv"
-        inpaint_video(clip, out, InpaintConfig(mask=str(mask_png), codec="ffv1", quiet=True, **options))
+        inpaint_video(clip, out, InpaintConfig(mask=str(mask_png), codec="ffv1", quiet=True, **options(args.set)))
         before, after = read_video(clip)[0], read_video(out)[0]
     ys, xs = np.nonzero(cv2.imread(str(mask_png), cv2.IMREAD_GRAYSCALE) > 127)
     y0, y1 = max(ys.min() - MARGIN_PX, 0), min(ys.max() + MARGIN_PX, before.shape[1])

@@ -21,7 +21,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench_devset import parse_value  # noqa: E402
+from bench_devset import options  # noqa: E402
 from media.video import read_video  # noqa: E402
 from tasks.config import InpaintConfig  # noqa: E402
 from tasks.inpaint_video import inpaint_video  # noqa: E402
@@ -42,12 +42,11 @@ def main() -> int:
     ap.add_argument("--frames", default="10,40,70", help="comma-separated frame numbers (default %(default)s)")
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="an InpaintConfig field")
     args = ap.parse_args()
-    options = {k: parse_value(v) for k, v in (kv.split("=", 1) for kv in args.set)}
     frames = [int(t) for t in args.frames.split(",")]
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "clean.mkv"
         inpaint_video(args.clip / "input.mp4", out, InpaintConfig(mask=str(args.clip / "masks"), codec="ffv1",
-                                                                  quiet=True, **options))
+                                                                  quiet=True, **options(args.set)))
         before, after = read_video(args.clip / "input.mp4")[0], read_video(out)[0]
     masks = sorted((args.clip / "masks").glob("*.png"))
     rows = []
