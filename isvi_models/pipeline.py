@@ -110,12 +110,12 @@ def prefill_for_flow(frames: np.ndarray, holes: np.ndarray) -> np.ndarray:
 def estimate_flow(frames: np.ndarray, holes: np.ndarray, s: MethodSettings) -> tuple[np.ndarray, np.ndarray]:
     """Forward and backward flows (T-1, H, W, 2) between neighbouring working frames; none for one frame.
     With ``noise_flow_px``, noise on rigid pairs is replaced by the pair's global motion
-    (:func:`isvi_models.ops.rigid_flow.clean_noise_flow`; windows of three frames or more)."""
+    (:func:`isvi_models.ops.rigid_flow.clean_noise_flow`, which leaves a single pair as it is)."""
     if frames.shape[0] < 2:
         empty = np.zeros((0, *frames.shape[1:3], 2), np.float32)
         return empty, empty
     fwd, bwd = s.estimator(prefill_for_flow(frames, holes))
-    if s.noise_flow_px > 0 and frames.shape[0] > 2:
+    if s.noise_flow_px > 0:
         fwd, bwd, _ = clean_noise_flow(frames, holes, fwd, bwd, deviation_px=s.noise_flow_px,
                                        coherence_px=s.noise_flow_px)
     return fwd, bwd
