@@ -122,18 +122,10 @@ def _prefect(args, env, timeout=240):
                           capture_output=True, text=True, timeout=timeout, check=False)
 
 
-@pytest.fixture
-def prefect_api(tmp_path, monkeypatch):
-    """A real Prefect server (``prefect server start`` on loopback) for this test alone."""
-    from flows.runtime import prefect_server
-
-    monkeypatch.delenv("PREFECT_API_URL", raising=False)
-    with prefect_server(log_file=tmp_path / "server.log") as api:
-        yield api
-
-
 @pytest.mark.slow
 def test_deploy_all_and_run_on_a_process_pool(prefect_api, tmp_path):
+    """On the session's Prefect server (tests/conftest.py): the work pool and deployments made
+    here are this test's own names, and only its run is on the pool."""
     from prefect.client.orchestration import get_client
     from prefect.deployments import run_deployment
     from prefect.settings import PREFECT_API_URL, temporary_settings
