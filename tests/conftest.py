@@ -12,6 +12,14 @@ from flows.runtime import offline_env  # noqa: E402  (stdlib only)
 
 offline_env()  # before prefect is imported anywhere in this session
 
+# Prefect's console handler keeps the stream it was built with. Built lazily inside a test that
+# captures with capsys, it kept that test's capture file and wrote to it, closed, in every later
+# test (a RecursionError through Prefect's print_as_log; the order under pytest-xdist hit it).
+# Built here, before any test, it keeps the session's stderr.
+from prefect.logging.configuration import ensure_logging_setup  # noqa: E402
+
+ensure_logging_setup()
+
 import pytest  # noqa: E402
 
 
