@@ -25,7 +25,7 @@ import isvi_models.ops.poisson as poisson  # noqa: E402
 
 SETTINGS = {
     "colamd (SuperLU default)": {},
-    "symmetric (isvi)": dict(permc_spec="MMD_AT_PLUS_A", diag_pivot_thresh=0.0, options={"SymmetricMode": True}),
+    "symmetric (isvi)": poisson.LU_OPTIONS,
 }
 
 

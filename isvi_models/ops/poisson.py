@@ -27,6 +27,10 @@ from isvi_models.errors import StageError, check_shape
 
 _CACHE: OrderedDict[bytes, "_System"] = OrderedDict()
 _CACHE_SIZE = 8
+# Every unknown is linked to a known pixel, so the Laplacian is symmetric positive definite: no
+# pivoting is needed, and a symmetric ordering (minimum degree on A^T + A) halves the LU's
+# fill-in against SuperLU's default COLAMD (benchmarks/bench_poisson.py).
+LU_OPTIONS = dict(permc_spec="MMD_AT_PLUS_A", diag_pivot_thresh=0.0, options={"SymmetricMode": True})
 
 
 @dataclass
@@ -92,10 +96,7 @@ def _build(hole: np.ndarray, ok_x: np.ndarray, ok_y: np.ndarray) -> _System:
         cols = [ip2[ip2 >= 0], iq2[iq2 >= 0], iq2[both], ip2[both]]
         data += [-np.ones(both.sum()), -np.ones(both.sum())]
         lap = sp.csc_matrix((np.concatenate(data), (np.concatenate(rows), np.concatenate(cols))), shape=(m, m))
-        # Every unknown is linked to a known pixel, so the Laplacian is symmetric positive definite:
-        # no pivoting is needed, and a symmetric ordering (minimum degree on A^T + A) halves the
-        # LU's fill-in against SuperLU's default COLAMD (benchmarks/bench_poisson.py).
-        lu = splu(lap, permc_spec="MMD_AT_PLUS_A", diag_pivot_thresh=0.0, options={"SymmetricMode": True})
+        lu = splu(lap, **LU_OPTIONS)
     index2 = np.full((h, w), -1, np.int64)
     index2[ys[keep], xs[keep]] = np.arange(m)
     return _System(ys[keep], xs[keep], lu, index2, (py, px, qy, qx), solved)
