@@ -2,7 +2,9 @@
 
 The training clips (``../shared/trainclips``: vtest, bikes' first shot, two ViSP sequences;
 never scored by ``bench_devset.py``) get two made-up holes each, a moving blob and a static
-text logo (OpenCV Hershey), on their first 50 frames (``--frames``); isvi runs on each with two option sets
+text logo (OpenCV Hershey), on their first 50 frames (``--frames``), or with ``--logo-places``
+four static logos each (a disc and a word, at four places of the frame: what no frame shows is
+filled spatially in a key frame, so these cases weigh the key-frame fill); isvi runs on each with two option sets
 (``--a`` and ``--b``, ``InpaintConfig`` field names, as ``bench_devset.py --set``) and the
 in-hole PSNR of both is printed per case (frame mean, as ``bench_devset.py``). Nothing here
 chooses a default: it shows whether a choice made on the dev set holds elsewhere.
@@ -46,12 +48,27 @@ def static_logo(t: int, h: int, w: int) -> np.ndarray:
     return np.repeat(cv2.dilate(one, np.ones((3, 3), np.uint8))[None].astype(bool), t, 0)
 
 
+# (x, y of the text's baseline start as fractions of the frame, text) for ``--logo-places``
+LOGO_PLACES = ((0.10, 0.15, "LOGO TV"), (0.62, 0.15, "NEWS 24"), (0.10, 0.92, "CH 9 HD"), (0.55, 0.88, "ARCHIVE"))
+
+
+def placed_logo(t: int, h: int, w: int, place: int) -> np.ndarray:
+    """A station logo at ``LOGO_PLACES[place]``: a disc left of the text, strokes grown by 1 px, the
+    same in every frame."""
+    fx, fy, text = LOGO_PLACES[place]
+    one = np.zeros((h, w), np.uint8)
+    cv2.putText(one, text, (int(w * fx), int(h * fy)), cv2.FONT_HERSHEY_DUPLEX, w / 500, 1, max(2, w // 160))
+    cv2.circle(one, (int(w * fx) - w // 25, int(h * fy) - h // 30), w // 30, 1, -1)
+    return np.repeat(cv2.dilate(one, np.ones((3, 3), np.uint8))[None].astype(bool), t, 0)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("clips", type=Path, help="folder of .mp4 clips")
     ap.add_argument("--a", action="append", default=[], metavar="KEY=VALUE", help="first option set")
     ap.add_argument("--b", action="append", default=[], metavar="KEY=VALUE", help="second option set")
     ap.add_argument("--frames", type=int, default=FRAMES, help="first N frames of each clip (default %(default)s)")
+    ap.add_argument("--logo-places", action="store_true", help="four placed logos per clip instead of blob and logo")
     ap.add_argument("--out", type=Path, help="JSON results")
     args = ap.parse_args()
     a, b = options(args.a), options(args.b)
@@ -59,7 +76,10 @@ def main() -> int:
     print(f"{'clip':<18} {'hole':<6} {'a':>7} {'b':>7} {'b - a':>7}")
     for clip in sorted(args.clips.glob("*.mp4")):
         gt = read_video(clip)[0][:args.frames]
-        for name, make in (("blob", moving_blob), ("logo", static_logo)):
+        cases = (("blob", moving_blob), ("logo", static_logo))
+        if args.logo_places:
+            cases = tuple((f"logo{i}", lambda *shape, i=i: placed_logo(*shape, i)) for i in range(len(LOGO_PLACES)))
+        for name, make in cases:
             holes = make(*gt.shape[:3])
             blank = gt.copy()
             blank[holes] = 0
