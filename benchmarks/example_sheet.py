@@ -4,7 +4,7 @@ input beside output, enlarged 2x. Writes ``benchmarks/results/example_before_aft
 (``--out``); ``--set KEY=VALUE`` (``InpaintConfig`` field names) runs with other options.
 
     python benchmarks/example_sheet.py
-    python benchmarks/example_sheet.py --set noise_flow_px=1 --out benchmarks/results/example_noise_flow.png
+    python benchmarks/example_sheet.py --set noise_flow_px=0 --out /tmp/example_plume.png
 """
 
 from __future__ import annotations

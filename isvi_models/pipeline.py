@@ -54,7 +54,7 @@ class MethodSettings:
     max_trace_px: float = math.inf
     zero_motion: bool = False  # copy hole pixels from frames where the scene around them held still
     still_snap_px: float = 2.0  # on still pairs, completed flow under this is set to zero (0: off)
-    noise_flow_px: float = 0.0  # on rigid pairs, incoherent flow this far off the homography takes it (0: off)
+    noise_flow_px: float = 1.0  # on rigid pairs, incoherent flow this far off the homography takes it (0: off)
     reference_fb_px: float = 1.0  # round trip (px) a key-frame position's lookup in a reference must close within
     reference_still_change: float = 0.01  # on still pairs: ring change (mean |difference|, 0-1) up to which a
     # position is copied from the same place in a reference

@@ -124,11 +124,10 @@ class InpaintConfig(BaseModel):
                                                  "the scene around the hole held still (fixed cameras)")
     still_snap_px: float = Field(2.0, ge=0, le=10, description="where the background holds still, completed "
                                  "flow in the hole under this many px is set to zero (0: off)")
-    noise_flow_px: float = Field(0.0, ge=0, le=10, description="experimental, for time-lapses and night "
-                                 "skies: on rigid scenes (one homography explains the textured background), "
-                                 "flow in textureless areas this many px off it and incoherent with the "
-                                 "neighbouring frames' flow is taken as noise and replaced by it (0: off; "
-                                 "1 removes the bundled example's plume, benchmarks/devset.md)")
+    noise_flow_px: float = Field(1.0, ge=0, le=10, description="on rigid scenes (one homography explains the "
+                                 "textured background), flow in textureless areas (night skies, blank walls) "
+                                 "this many px off it and incoherent with the neighbouring frames' flow is "
+                                 "taken as noise and replaced by it (0: off; benchmarks/devset.md, ninth round)")
     reference_stride: int = Field(5, ge=0, le=10000, description="every N-th frame of the shot is a reference "
                                   "that key frames look positions no chain reached up in (0: off)")
     reference_frames: int = Field(12, ge=0, le=64, description="references outside each window: the N nearest it "

@@ -15,4 +15,4 @@ def test_models_enter_stage_keys_by_content(tmp_path):
     assert key[0] == key[1] != key[2]
     assert stage_config(CFG, "flow") == {"flow_preset": "ultrafast", "max_side": CFG.max_side, "roi": True,
                                          "roi_margin_px": CFG.roi_margin_px, "reference_stride": 5,
-                                         "reference_frames": 12, "noise_flow_px": 0.0}
+                                         "reference_frames": 12, "noise_flow_px": 1.0}
