@@ -41,11 +41,19 @@ def moving_blob(t: int, h: int, w: int) -> np.ndarray:
     return out.astype(bool)
 
 
+def _logo(t: int, h: int, w: int, x: int, y: int, text: str, disc: bool) -> np.ndarray:
+    """``text`` from (x, y) (its baseline's start), with ``disc`` a disc left of it, strokes grown
+    by 1 px, the same in every frame."""
+    one = np.zeros((h, w), np.uint8)
+    cv2.putText(one, text, (x, y), cv2.FONT_HERSHEY_DUPLEX, w / 500, 1, max(2, w // 160))
+    if disc:
+        cv2.circle(one, (x - w // 25, y - h // 30), w // 30, 1, -1)
+    return np.repeat(cv2.dilate(one, np.ones((3, 3), np.uint8))[None].astype(bool), t, 0)
+
+
 def static_logo(t: int, h: int, w: int) -> np.ndarray:
     """'LOGO TV' in the upper left, strokes grown by 1 px, the same in every frame."""
-    one = np.zeros((h, w), np.uint8)
-    cv2.putText(one, "LOGO TV", (w // 20, h // 6), cv2.FONT_HERSHEY_DUPLEX, w / 500, 1, max(2, w // 160))
-    return np.repeat(cv2.dilate(one, np.ones((3, 3), np.uint8))[None].astype(bool), t, 0)
+    return _logo(t, h, w, w // 20, h // 6, "LOGO TV", disc=False)
 
 
 # (x, y of the text's baseline start as fractions of the frame, text) for ``--logo-places``
@@ -56,10 +64,7 @@ def placed_logo(t: int, h: int, w: int, place: int) -> np.ndarray:
     """A station logo at ``LOGO_PLACES[place]``: a disc left of the text, strokes grown by 1 px, the
     same in every frame."""
     fx, fy, text = LOGO_PLACES[place]
-    one = np.zeros((h, w), np.uint8)
-    cv2.putText(one, text, (int(w * fx), int(h * fy)), cv2.FONT_HERSHEY_DUPLEX, w / 500, 1, max(2, w // 160))
-    cv2.circle(one, (int(w * fx) - w // 25, int(h * fy) - h // 30), w // 30, 1, -1)
-    return np.repeat(cv2.dilate(one, np.ones((3, 3), np.uint8))[None].astype(bool), t, 0)
+    return _logo(t, h, w, int(w * fx), int(h * fy), text, disc=True)
 
 
 def main() -> int:
