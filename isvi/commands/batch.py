@@ -113,13 +113,15 @@ def _check_writable(job: JobConfig) -> None:
     """Each local folder the run writes to (DEST, the cache, the report's) is created if missing and
     takes a file, or a one-line :class:`InputError` names it."""
     import tempfile
-    from pathlib import PurePosixPath
 
     from isvi_models.errors import InputError
     from storage.zarr_cache import is_local, local_path
 
     made: list = []  # folders this check created, removed again if a later one fails
-    for url in (job.dest, job.cache_url, str(PurePosixPath(job.report_prefix).parent)):
+    # The report's folder cut by string: PurePosixPath folds "s3://b/out" into "s3:/b/out", which reads
+    # as a local path and used to leave a folder named "s3:" in the working directory.
+    report_folder = job.report_prefix.rsplit("/", 1)[0] if "/" in job.report_prefix else "."
+    for url in (job.dest, job.cache_url, report_folder):
         if not is_local(url):
             continue
         folder = local_path(url)

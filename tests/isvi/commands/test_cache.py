@@ -52,3 +52,17 @@ def test_batch_unwritable_destination_exits_2_before_any_work(tmp_path, capsys):
     assert main(["batch", str(tmp_path), "-o", str(dest), "--box", "1,1,2,2", "--cache", str(tmp_path / "c")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and str(dest) in err[0] and "cannot be written" in err[0], err
+
+
+def test_batch_writable_check_leaves_no_local_folder_for_object_store_urls(tmp_path, monkeypatch):
+    """The report folder of ``-o s3://b/out`` went through PurePosixPath ("s3:/b/out"), read as local,
+    and the check made a folder named ``s3:`` in the working directory."""
+    from flows.config import JobConfig
+    from isvi.commands.batch import _check_writable
+
+    monkeypatch.chdir(tmp_path)
+    _check_writable(JobConfig(source="s3://b/in", dest="s3://b/out", cache="memory://c/cache"))
+    _check_writable(JobConfig(source="s3://b/in", dest="s3://b/out", report="s3://b/reports/r"))
+    assert list(tmp_path.iterdir()) == []
+    _check_writable(JobConfig(source="s3://b/in", dest="s3://b/out", report="local-reports/r"))
+    assert [p.name for p in tmp_path.iterdir()] == ["local-reports"]
