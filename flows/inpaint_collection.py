@@ -20,7 +20,7 @@ import json
 import logging
 import os
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from pathlib import PurePosixPath
 
 from flows.runtime import offline_env  # stdlib only: safe before prefect
@@ -32,10 +32,10 @@ from prefect.futures import wait  # noqa: E402
 
 from flows.config import JobConfig  # noqa: E402
 from flows.runtime import count_gpus, default_task_runner, prefect_server, task_runner  # noqa: E402
-from storage.manifests import DETECTED_MASKS, exists, list_videos  # noqa: E402
+from storage.manifests import DETECTED_MASKS, exists, list_videos, release  # noqa: E402
 from storage.zarr_cache import ZarrCache, get_fs, put_bytes  # noqa: E402
 from tasks import stage_tasks as T  # noqa: E402
-from tasks.automask import auto_mask_pools, mask_of  # noqa: E402
+from tasks.automask import auto_mask_pools, mask_of, scratch_dir  # noqa: E402
 from tasks.keys import encode_key, plan_shot  # noqa: E402
 from tasks.refs import StageRef, cached  # noqa: E402
 
@@ -131,6 +131,31 @@ def _follow(per_video: dict[str, list]) -> None:
         progress.close()
 
 
+def _finish_row(row: dict, entries: list, log) -> None:
+    """Wait for one video's stages and fill its report row: failed with the first error, or done with
+    the seconds per stage and which stages were computed or found in the cache."""
+    futs = [f for f in entries if not isinstance(f, StageRef)]
+    wait(futs)
+    name = row["name"]
+    if not all(f.state.is_completed() for f in futs):
+        row.update(status="failed", error=_error_of(futs))
+        log.error("%s: failed: %s", name, row["error"])
+        return
+    secs: dict[str, float] = defaultdict(float)
+    for f in entries:
+        ref = f if isinstance(f, StageRef) else f.result()
+        secs[ref.key.stage] += ref.seconds
+        if ref.computed:
+            row["computed_stages"].append(f"{ref.key.group}/{ref.key.stage}" +
+                                          (f"/{ref.key.part}" if ref.key.part else ""))
+        else:
+            row["cached_stages"] += 1
+    row.update(status="done", stage_seconds={k: round(v, 3) for k, v in secs.items()},
+               seconds=round(sum(secs.values()), 3))
+    log.info("%s: done (%d frames, %d shots; %d stages computed, %d cached)", name, row["frames"],
+             row["shots"], len(row["computed_stages"]), row["cached_stages"])
+
+
 @flow(name="inpaint-collection", log_prints=True, validate_parameters=True, task_runner=default_task_runner())
 def inpaint_collection(job: JobConfig) -> list[dict]:
     """Inpaint every video of ``job.source`` into ``job.dest``; returns the per-video report rows."""
@@ -154,6 +179,16 @@ def inpaint_collection(job: JobConfig) -> list[dict]:
             log.info("%s: %s exists, skipped (pass --overwrite to redo it)", item.name, out)
             continue
         todo.append(item)
+    source_of = {i.name: i.source for i in todo}
+    in_work = Counter(source_of.values())  # remote sources' local copies, freed as their videos end
+
+    def finished(name: str) -> None:
+        """``name`` needs its source no more: the copy goes once no other pending video reads it."""
+        source = source_of[name]
+        in_work[source] -= 1
+        if in_work[source] == 0:
+            release(source, scratch_dir(None))
+
     # A pool's evidence includes its finished videos, so its mask does not change as a re-run skips them.
     pool_of = {}
     for members in auto_mask_pools(items, cfg, job.auto_mask_pool):
@@ -178,6 +213,7 @@ def inpaint_collection(job: JobConfig) -> list[dict]:
         if error:
             rows[item.name].update(status="failed", error=error)
             log.error("%s: failed: %s", item.name, error)
+            finished(item.name)
             continue
         probes[item.name] = submit(item, outcome.pools.get(item.name))
     if job.gpus <= 0:
@@ -190,6 +226,7 @@ def inpaint_collection(job: JobConfig) -> list[dict]:
         if not pf.state.is_completed():
             rows[name].update(status="failed", error=_error_of([pf]))
             log.error("%s: failed: %s", name, rows[name]["error"])
+            finished(name)
             continue
         v = pf.result()
         rows[name].update(_text_fields(v))
@@ -238,32 +275,17 @@ def inpaint_collection(job: JobConfig) -> list[dict]:
                           windows=n_windows)
     _follow({n: [f for f in futs if not isinstance(f, StageRef)] for n, futs in per_video.items()})
     for name, entries in per_video.items():
-        futs = [f for f in entries if not isinstance(f, StageRef)]
-        wait(futs)
-        row = rows[name]
-        if not all(f.state.is_completed() for f in futs):
-            row.update(status="failed", error=_error_of(futs))
-            log.error("%s: failed: %s", name, row["error"])
-            continue
-        secs: dict[str, float] = defaultdict(float)
-        for f in entries:
-            ref = f if isinstance(f, StageRef) else f.result()
-            secs[ref.key.stage] += ref.seconds
-            if ref.computed:
-                row["computed_stages"].append(f"{ref.key.group}/{ref.key.stage}" +
-                                              (f"/{ref.key.part}" if ref.key.part else ""))
-            else:
-                row["cached_stages"] += 1
-        row.update(status="done", stage_seconds={k: round(v, 3) for k, v in secs.items()},
-                   seconds=round(sum(secs.values()), 3))
-        log.info("%s: done (%d frames, %d shots; %d stages computed, %d cached)", name, row["frames"],
-                 row["shots"], len(row["computed_stages"]), row["cached_stages"])
-    for name, fut in previews.items():
-        fut.wait()
-        if fut.state.is_completed():
-            rows[name]["mask_preview"] = fut.result()
-        else:  # the video's result does not depend on its preview
-            log.warning("%s: no mask preview: %s", name, _error_of([fut]))
+        _finish_row(rows[name], entries, log)
+        if (fut := previews.get(name)) is not None:
+            fut.wait()
+            if fut.state.is_completed():
+                rows[name]["mask_preview"] = fut.result()
+            else:  # the video's result does not depend on its preview
+                log.warning("%s: no mask preview: %s", name, _error_of([fut]))
+        finished(name)
+    for item in items:  # the pooled detection also read the finished videos it skipped
+        if rows[item.name]["status"] == "skipped":
+            release(item.source, scratch_dir(None))
     out_rows = [rows[i.name] for i in items]
     write_report(out_rows, job.report_prefix)
     log.info("collection: %s in %.1f s", ", ".join(f"{sum(r['status'] == s for r in out_rows)} {s}"

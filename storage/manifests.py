@@ -155,12 +155,17 @@ def read_manifest(path: str) -> list[VideoItem]:
     return items
 
 
+def _scratch_folder(url: str, scratch: str | os.PathLike) -> Path:
+    return Path(scratch) / hashlib.sha256(url.encode()).hexdigest()[:16]
+
+
 def localize(url: str, scratch: str | os.PathLike) -> Path:
-    """A local path for ``url``: itself when local, else a copy under ``scratch`` (atomic, reused)."""
+    """A local path for ``url``: itself when local, else a copy under ``scratch`` (atomic, reused
+    until :func:`release` removes it)."""
     if is_local(url):
         return local_path(url)
     fs, p = get_fs(url)
-    dest = Path(scratch) / hashlib.sha256(url.encode()).hexdigest()[:16] / PurePosixPath(p).name
+    dest = _scratch_folder(url, scratch) / PurePosixPath(p).name
     if dest.exists():
         return dest
     dest.parent.mkdir(parents=True, exist_ok=True)
@@ -171,6 +176,13 @@ def localize(url: str, scratch: str | os.PathLike) -> Path:
         raise InputError(url, "no such object") from None
     os.replace(tmp, dest)
     return dest
+
+
+def release(url: str, scratch: str | os.PathLike) -> None:
+    """Remove the copy :func:`localize` made of ``url`` under ``scratch`` (nothing for a local ``url``
+    or one never copied), so a batch over remote sources holds only the videos still in work."""
+    if not is_local(url):
+        shutil.rmtree(_scratch_folder(url, scratch), ignore_errors=True)
 
 
 def publish(local_file: Path, dest_url: str) -> None:

@@ -12,6 +12,7 @@ Windows of one shot chain through their anchors; shots never borrow pixels acros
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 import time
 from fractions import Fraction
@@ -184,18 +185,20 @@ def encode_video(v: VideoRef, key: StageKey, composites: list[StageRef], cfg: In
     else:
         dest = local_path(v.output)
         dest.parent.mkdir(parents=True, exist_ok=True)
-    with FrameWriter(dest, info, codec=cfg.codec, crf=cfg.crf, preset=cfg.preset,
-                     copy_streams_from=None if v.is_folder else Path(v.local), overwrite=cfg.overwrite) as writer:
-        for c in composites:
-            x, attrs = cache.read(c.key, ["frames"])
-            frames = x["frames"]
-            win = Window(0, attrs["start"], attrs["start"] + len(frames), attrs["anchors"], attrs["final_stop"])
-            writer.write(finalised(frames, win))
-        writer.finish(v.frames, v.source)
-    if remote:
-        publish(dest, v.output)
-        if dest.parent.exists() and not any(dest.parent.iterdir()):
-            dest.parent.rmdir()
+    try:
+        with FrameWriter(dest, info, codec=cfg.codec, crf=cfg.crf, preset=cfg.preset,
+                         copy_streams_from=None if v.is_folder else Path(v.local), overwrite=cfg.overwrite) as writer:
+            for c in composites:
+                x, attrs = cache.read(c.key, ["frames"])
+                frames = x["frames"]
+                win = Window(0, attrs["start"], attrs["start"] + len(frames), attrs["anchors"], attrs["final_stop"])
+                writer.write(finalised(frames, win))
+            writer.finish(v.frames, v.source)
+        if remote:
+            publish(dest, v.output)
+    finally:
+        if remote:  # the local copy of a remote output, uploaded or not: never left in the temp folder
+            shutil.rmtree(tmpdir, ignore_errors=True)
     seconds = time.perf_counter() - t0
     cache.mark_complete(key, output=v.output, frames=v.frames, source=v.source)
     return StageRef(key, v.name, computed=True, seconds=seconds)

@@ -1,12 +1,17 @@
 """Test-wide settings: Prefect runs offline with project-local state (see ../shared/reference/stack.md §4)."""
 
+import atexit
 import os
+import shutil
 import tempfile
 
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
-os.environ.setdefault("PREFECT_HOME", tempfile.mkdtemp(prefix="isvi-prefect-"))
+if "PREFECT_HOME" not in os.environ:  # one per session (xdist workers inherit it), removed at exit
+    _prefect_home = tempfile.mkdtemp(prefix="isvi-prefect-")
+    os.environ["PREFECT_HOME"] = _prefect_home
+    atexit.register(shutil.rmtree, _prefect_home, ignore_errors=True)
 
 from flows.runtime import offline_env  # noqa: E402  (stdlib only)
 

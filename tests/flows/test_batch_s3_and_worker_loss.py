@@ -12,6 +12,8 @@ import pytest
 
 from isvi.cli import main
 from media.video import read_video
+from storage.manifests import _scratch_folder
+from tasks.automask import scratch_dir
 from tests.batch_clips import pan_frames, write_clip
 from tests.flows.test_inpaint_collection import METHOD, single
 
@@ -35,6 +37,10 @@ def test_s3_source_dest_and_cache(prefect_api, s3_bucket, tmp_path):
     listing = subprocess.run([sys.executable, "-m", "isvi", "cache", "ls", f"{s3_bucket}/cache"], check=True,
                              capture_output=True, text=True).stdout
     assert "flow:3" in listing and "composite:3" in listing and "unfinished" not in listing
+    # the source's local copy (made for decoding) is removed once the video is done: a batch over a
+    # remote collection used to keep every source it had downloaded in the temp folder
+    copy = _scratch_folder(f"{s3_bucket}/in/x/a.mkv", scratch_dir(None))
+    assert not copy.exists()
 
 
 def _dask_workers() -> list[psutil.Process]:

@@ -3,7 +3,7 @@ import json
 import pytest
 
 from isvi_models.errors import InputError
-from storage.manifests import list_videos, localize, read_manifest
+from storage.manifests import list_videos, localize, read_manifest, release
 
 
 def touch(p):
@@ -27,7 +27,7 @@ class TestListVideos:
         with pytest.raises(InputError, match=str(tmp_path)):
             list_videos(str(tmp_path))
 
-    def test_s3_prefix(self, s3_bucket):
+    def test_s3_prefix(self, s3_bucket, tmp_path):
         import s3fs
 
         fs = s3fs.S3FileSystem(skip_instance_cache=True)
@@ -37,8 +37,17 @@ class TestListVideos:
         items = list_videos(f"{s3_bucket}/in")
         assert [(i.source, i.name) for i in items] == [(f"{s3_bucket}/in/a.mp4", "a.mp4"),
                                                        (f"{s3_bucket}/in/d/b.mkv", "d/b.mkv")]
-        local = localize(items[1].source, "/tmp/isvi-test-scratch")
+        local = localize(items[1].source, tmp_path / "scratch")
         assert local.read_bytes() == b"y"
+        release(items[1].source, tmp_path / "scratch")
+        assert not local.exists() and list((tmp_path / "scratch").iterdir()) == []
+        assert fs.cat_file(f"{s3_bucket[5:]}/in/d/b.mkv") == b"y"  # the source itself untouched
+
+    def test_release_leaves_local_sources_alone(self, tmp_path):
+        src = touch(tmp_path / "a.mp4")
+        assert localize(str(src), tmp_path / "scratch") == src
+        release(str(src), tmp_path / "scratch")
+        assert src.read_bytes() == b"x"
 
 
 class TestReadManifest:
