@@ -5,7 +5,9 @@
     with --mask auto and a pool ("folder", "job"): one pooled detection per pool before its probes
     with --mask auto or text: a preview PNG per video of its mask ('<report>-masks/<name>.png')
 
-Windows of a shot chain through their anchors; shots and videos run in parallel. Every stage
+Windows of a shot chain through their anchors; shots and videos run in parallel, ``videos_in_work``
+videos at a time in the collection's order (the next is probed when the oldest has ended, and a
+remote source's local copy is removed then, so local disk holds at most that many). Every stage
 reads and writes the per-video Zarr cache and skips work whose completion marker exists, so a
 re-run after a crash recomputes only unfinished stages. One bad video is reported failed with
 its error; the others finish. The flow writes a report (JSON and CSV) and returns it.
@@ -20,7 +22,7 @@ import json
 import logging
 import os
 import time
-from collections import Counter, defaultdict
+from collections import Counter, defaultdict, deque
 from pathlib import PurePosixPath
 
 from flows.runtime import offline_env  # stdlib only: safe before prefect
@@ -156,6 +158,51 @@ def _finish_row(row: dict, entries: list, log) -> None:
              row["shots"], len(row["computed_stages"]), row["cached_stages"])
 
 
+def _submit_stages(v, job: JobConfig, cache: ZarrCache, computed_by: dict, rows: dict, log) -> list:
+    """Submit the stages of probed video ``v`` (those without a completion marker) and fill the plan's
+    fields of its report row; returns its stage futures and cached refs, the encode last. A copy of a
+    video already planned (same content and hole) gets only its own encode."""
+    cfg, name = job.inpaint, v.name
+    if (first := computed_by.get(v.video_id)) is not None:
+        # Same stage keys as the first copy, so they run once; only the encode, to its own output, is its own.
+        first_name, composites, composite_fps = first
+        rows[name].update(frames=v.frames, frames_with_hole=v.frames_with_hole, shots=len(v.shots),
+                          windows=rows[first_name]["windows"], duplicate_of=first_name)
+        log.info("%s: same content as %s: its stages are computed once", name, first_name)
+        return [T.encode.submit(v, encode_key(v, composite_fps, cfg), composites, cfg, cache)]
+    futs, composites, composite_fps = [], [], []
+    n_windows = 0
+
+    def done(key):
+        """A ref for a stage whose marker exists (not submitted: no task, no Prefect overhead)."""
+        return cached(cache, key, v.name)
+
+    for shot in v.shots:
+        plan = plan_shot(v, shot, cfg)
+        d = done(plan.decode) or T.decode.submit(v, shot, plan.decode, cfg, cache)
+        futs.append(d)
+        prev = None
+        for wk in plan.windows:
+            n_windows += 1
+            p = done(wk.composite)
+            if p is not None:  # the window's output exists: its inner stages are not needed
+                f = c = fi = None
+            else:
+                with _gpu(job):
+                    f = done(wk.flow) or T.flow.submit(v, shot, wk, d, prev, cfg, cache)
+                    c = done(wk.complete) or T.complete.submit(v, shot, wk, f, cfg, cache)
+                    fi = done(wk.fill) or T.fill.submit(v, shot, wk, f, c, cfg, cache)
+                p = T.composite.submit(v, shot, wk, d, prev, f, fi, cfg, cache)
+            futs += [x for x in (f, c, fi, p) if x is not None]
+            composites.append(p)
+            composite_fps.append(wk.composite.fp)
+            prev = p
+    futs.append(T.encode.submit(v, encode_key(v, composite_fps, cfg), composites, cfg, cache))
+    computed_by[v.video_id] = (name, composites, composite_fps)
+    rows[name].update(frames=v.frames, frames_with_hole=v.frames_with_hole, shots=len(v.shots), windows=n_windows)
+    return futs
+
+
 @flow(name="inpaint-collection", log_prints=True, validate_parameters=True, task_runner=default_task_runner())
 def inpaint_collection(job: JobConfig) -> list[dict]:
     """Inpaint every video of ``job.source`` into ``job.dest``; returns the per-video report rows."""
@@ -196,93 +243,67 @@ def inpaint_collection(job: JobConfig) -> list[dict]:
             label = str(PurePosixPath(members[0].name).parent) if job.auto_mask_pool == "folder" else "job"
             fut = T.pool_masks.submit(members, cfg, cache, label)
             pool_of.update((m.name, fut) for m in members)
-    probes = {}
+    if job.gpus <= 0:
+        log.info("no GPUs advertised: GPU stages (%s) run on CPU workers", ", ".join(GPU_STAGES))
+    probes, per_video, previews = {}, {}, {}  # previews: --mask auto or text, a PNG per video of its mask
+    computed_by: dict[str, tuple] = {}  # video id -> (first video with that content, its composites, their fps)
 
-    def submit(item, pool=None):
-        return T.probe.submit(item, job.output_for(item.name), cfg, cache, pool)
-
-    for item in todo:
-        if item.name not in pool_of:
-            probes[item.name] = submit(item)
-    for item in todo:
-        if (pf := pool_of.get(item.name)) is None:
-            continue
+    def start(item) -> None:
+        """Submit the probe of ``item`` (after its pool's detection, which may fail it)."""
+        pf = pool_of.get(item.name)
+        if pf is None:
+            probes[item.name] = T.probe.submit(item, job.output_for(item.name), cfg, cache)
+            return
         pf.wait()
         outcome = pf.result() if pf.state.is_completed() else None
         error = _error_of([pf]) if outcome is None else outcome.errors.get(item.name)
         if error:
             rows[item.name].update(status="failed", error=error)
             log.error("%s: failed: %s", item.name, error)
-            finished(item.name)
-            continue
-        probes[item.name] = submit(item, outcome.pools.get(item.name))
-    if job.gpus <= 0:
-        log.info("no GPUs advertised: GPU stages (%s) run on CPU workers", ", ".join(GPU_STAGES))
-    per_video: dict[str, list] = {}
-    previews = {}  # --mask auto or text: a PNG per video to check its detected mask by eye
-    computed_by: dict[str, tuple] = {}  # video id -> (first video with that content, its composites, their fps)
-    for name, pf in probes.items():
+        else:
+            probes[item.name] = T.probe.submit(item, job.output_for(item.name), cfg, cache,
+                                               outcome.pools.get(item.name))
+
+    def plan(name: str) -> None:
+        """Wait for the probe of ``name`` and submit its stages (or fail its row)."""
+        pf = probes.pop(name)
         pf.wait()
         if not pf.state.is_completed():
             rows[name].update(status="failed", error=_error_of([pf]))
             log.error("%s: failed: %s", name, rows[name]["error"])
-            finished(name)
-            continue
+            return
         v = pf.result()
         rows[name].update(_text_fields(v))
         if v.mask in DETECTED_MASKS:
             previews[name] = T.mask_preview.submit(v, cfg, cache, job.mask_preview_for(name))
-        if (first := computed_by.get(v.video_id)) is not None:
-            # Same content and hole as a video already planned (a copy under another name): its
-            # stages are the same keys, so they run once; only the encode, to its own output, is its own.
-            first_name, composites, composite_fps = first
-            per_video[name] = [T.encode.submit(v, encode_key(v, composite_fps, cfg), composites, cfg, cache)]
-            rows[name].update(frames=v.frames, frames_with_hole=v.frames_with_hole, shots=len(v.shots),
-                              windows=rows[first_name]["windows"], duplicate_of=first_name)
-            log.info("%s: same content as %s: its stages are computed once", name, first_name)
-            continue
-        futs, composites, composite_fps = [], [], []
-        n_windows = 0
+        per_video[name] = _submit_stages(v, job, cache, computed_by, rows, log)
 
-        def done(key):
-            """A ref for a stage whose marker exists (not submitted: no task, no Prefect overhead)."""
-            return cached(cache, key, v.name)
-
-        for shot in v.shots:
-            plan = plan_shot(v, shot, cfg)
-            d = done(plan.decode) or T.decode.submit(v, shot, plan.decode, cfg, cache)
-            futs.append(d)
-            prev = None
-            for wk in plan.windows:
-                n_windows += 1
-                p = done(wk.composite)
-                if p is not None:  # the window's output exists: its inner stages are not needed
-                    f = c = fi = None
-                else:
-                    with _gpu(job):
-                        f = done(wk.flow) or T.flow.submit(v, shot, wk, d, prev, cfg, cache)
-                        c = done(wk.complete) or T.complete.submit(v, shot, wk, f, cfg, cache)
-                        fi = done(wk.fill) or T.fill.submit(v, shot, wk, f, c, cfg, cache)
-                    p = T.composite.submit(v, shot, wk, d, prev, f, fi, cfg, cache)
-                futs += [x for x in (f, c, fi, p) if x is not None]
-                composites.append(p)
-                composite_fps.append(wk.composite.fp)
-                prev = p
-        futs.append(T.encode.submit(v, encode_key(v, composite_fps, cfg), composites, cfg, cache))
-        per_video[name] = futs
-        computed_by[v.video_id] = (name, composites, composite_fps)
-        rows[name].update(frames=v.frames, frames_with_hole=v.frames_with_hole, shots=len(v.shots),
-                          windows=n_windows)
-    _follow({n: [f for f in futs if not isinstance(f, StageRef)] for n, futs in per_video.items()})
-    for name, entries in per_video.items():
-        _finish_row(rows[name], entries, log)
-        if (fut := previews.get(name)) is not None:
+    def retire(name: str) -> None:
+        """Wait for the stages of ``name``, fill its report row and free its source's copy."""
+        if name in per_video:
+            entries = per_video.pop(name)
+            _follow({name: [f for f in entries if not isinstance(f, StageRef)]})
+            _finish_row(rows[name], entries, log)
+        if (fut := previews.pop(name, None)) is not None:
             fut.wait()
             if fut.state.is_completed():
                 rows[name]["mask_preview"] = fut.result()
             else:  # the video's result does not depend on its preview
                 log.warning("%s: no mask preview: %s", name, _error_of([fut]))
         finished(name)
+
+    # A sliding window over the videos, in order: at most job.videos_in_work are probed (a remote
+    # source downloaded) and not yet finished; the oldest is waited for, then the next one starts.
+    queue, active = deque(todo), deque()
+    while queue or active:
+        while queue and len(active) < job.videos_in_work:
+            item = queue.popleft()
+            start(item)
+            active.append(item.name)
+        for name in active:
+            if name in probes:
+                plan(name)
+        retire(active.popleft())
     for item in items:  # the pooled detection also read the finished videos it skipped
         if rows[item.name]["status"] == "skipped":
             release(item.source, scratch_dir(None))

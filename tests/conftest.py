@@ -8,9 +8,11 @@ import tempfile
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
-if "PREFECT_HOME" not in os.environ:  # one per session (xdist workers inherit it), removed at exit
+# One Prefect home per test process, removed at exit. An xdist worker inherits its controller's and
+# makes its own: two servers migrating one SQLite database fail ("duplicate column name").
+if os.environ.get("PREFECT_HOME", "") in ("", os.environ.get("ISVI_TEST_PREFECT_HOME")):
     _prefect_home = tempfile.mkdtemp(prefix="isvi-prefect-")
-    os.environ["PREFECT_HOME"] = _prefect_home
+    os.environ["PREFECT_HOME"] = os.environ["ISVI_TEST_PREFECT_HOME"] = _prefect_home
     atexit.register(shutil.rmtree, _prefect_home, ignore_errors=True)
 
 from flows.runtime import offline_env  # noqa: E402  (stdlib only)

@@ -56,6 +56,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--cluster", metavar="tcp://HOST:8786", help="use this Dask scheduler instead of a local cluster")
     g.add_argument("--workers", type=int, metavar="N", help="local cluster worker processes; default: CPU count")
     g.add_argument("--gpus", type=int, metavar="N", help="GPUs the local workers advertise; GPU stages need one")
+    g.add_argument("--videos-in-work", type=int, metavar="N",
+                   help="videos probed (remote ones downloaded) and in work at once, in order; default 16")
     add_options(p.add_argument_group("shots (as in 'isvi inpaint')"), SHOTS, dest_prefix="m_")
     add_options(p.add_argument_group("mask (as in 'isvi inpaint')"), MASK, dest_prefix="m_")
     add_text_options(p.add_argument_group("text detector (with --mask text; as in 'isvi inpaint')"))
@@ -92,7 +94,7 @@ def resolve_job(args: argparse.Namespace):
         inpaint["box"] = tuple(args.box)
     if text := text_overrides(args):
         inpaint["text"] = {**inpaint.get("text", {}), **text}
-    for k in ("cache", "overwrite", "gpus", "report", "auto_mask_pool"):
+    for k in ("cache", "overwrite", "gpus", "report", "auto_mask_pool", "videos_in_work"):
         if getattr(args, k) is not None:
             values[k] = getattr(args, k)
     if values.get("overwrite"):

@@ -43,6 +43,38 @@ def test_s3_source_dest_and_cache(prefect_api, s3_bucket, tmp_path):
     assert not copy.exists()
 
 
+def test_videos_in_work_bounds_the_downloaded_sources(prefect_api, s3_bucket, tmp_path):
+    """With --videos-in-work 1, three remote videos are downloaded one at a time (the flow used to
+    probe, and so download, every video of the job before any stage ran, and kept every copy)."""
+    import s3fs
+
+    fs = s3fs.S3FileSystem(skip_instance_cache=True)
+    urls = []
+    for k in range(3):
+        clip = write_clip(tmp_path / f"v{k}.mkv", pan_frames(12, seed=k))
+        fs.put_file(str(clip), f"{s3_bucket[5:]}/in/v{k}.mkv")
+        urls.append(f"{s3_bucket}/in/v{k}.mkv")
+    copies = [_scratch_folder(u, scratch_dir(None)) for u in urls]
+    seen, stop = [], threading.Event()
+
+    def watch():
+        while not stop.is_set():
+            seen.append(sum(c.exists() for c in copies))
+            time.sleep(0.02)
+
+    t = threading.Thread(target=watch, daemon=True)
+    t.start()
+    try:
+        code = main(["batch", f"{s3_bucket}/in", "-o", str(tmp_path / "out"), "--cache", str(tmp_path / "c"),
+                     "--videos-in-work", "1", *METHOD])
+    finally:
+        stop.set()
+        t.join()
+    assert code == 0
+    assert sorted(p.name for p in (tmp_path / "out").glob("*.mkv")) == ["v0.mkv", "v1.mkv", "v2.mkv"]
+    assert max(seen) == 1 and not any(c.exists() for c in copies)
+
+
 def _dask_workers() -> list[psutil.Process]:
     return [p for p in psutil.Process().children(recursive=True)
             if "spawn_main" in " ".join(p.cmdline())]
