@@ -32,6 +32,8 @@ class JobConfig(BaseModel):
     overwrite: bool = False
     gpus: int = Field(0, ge=0, le=64, description="GPUs the Dask workers advertise (GPU stages ask for one)")
     report: str | None = Field(None, description="report path prefix; default '<dest>/isvi-report'")
+    keep_cache: bool = Field(False, description="keep a finished video's per-shot intermediates (decode, flow, "
+                             "completion, fill, composite); by default they are removed once its output is written")
     videos_in_work: int = Field(16, ge=1, description="videos in work at once (probed, a remote source "
                                 "downloaded, stages queued), in order; the next starts when the oldest ends")
 

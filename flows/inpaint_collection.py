@@ -247,6 +247,7 @@ def inpaint_collection(job: JobConfig) -> list[dict]:
         log.info("no GPUs advertised: GPU stages (%s) run on CPU workers", ", ".join(GPU_STAGES))
     probes, per_video, previews = {}, {}, {}  # previews: --mask auto or text, a PNG per video of its mask
     computed_by: dict[str, tuple] = {}  # video id -> (first video with that content, its composites, their fps)
+    id_of, id_users = {}, Counter()  # video in work -> its id; id -> videos in work with it (copies share stages)
 
     def start(item) -> None:
         """Submit the probe of ``item`` (after its pool's detection, which may fail it)."""
@@ -277,6 +278,8 @@ def inpaint_collection(job: JobConfig) -> list[dict]:
         if v.mask in DETECTED_MASKS:
             previews[name] = T.mask_preview.submit(v, cfg, cache, job.mask_preview_for(name))
         per_video[name] = _submit_stages(v, job, cache, computed_by, rows, log)
+        id_of[name] = v.video_id
+        id_users[v.video_id] += 1
 
     def retire(name: str) -> None:
         """Wait for the stages of ``name``, fill its report row and free its source's copy."""
@@ -284,6 +287,12 @@ def inpaint_collection(job: JobConfig) -> list[dict]:
             entries = per_video.pop(name)
             _follow({name: [f for f in entries if not isinstance(f, StageRef)]})
             _finish_row(rows[name], entries, log)
+            vid = id_of.pop(name)
+            id_users[vid] -= 1
+            # a copy still in work reads this video's composites: its shots go when the last one ends
+            if rows[name]["status"] == "done" and not job.keep_cache and id_users[vid] == 0:
+                cache.drop_shots(vid)
+                computed_by.pop(vid, None)  # a later copy computes them again
         if (fut := previews.pop(name, None)) is not None:
             fut.wait()
             if fut.state.is_completed():

@@ -282,6 +282,19 @@ class ZarrCache:
                     names.append(info["source"])
         return out
 
+    def drop_shots(self, video: str) -> int:
+        """Remove the per-shot stage outputs of ``video`` (decode, flow, completion, fill, composite: all
+        but its ``video`` group's probe, detected masks and encode); returns the shot groups removed.
+        Markers go first, so an interrupted removal leaves unfinished outputs, never a marker without data."""
+        fs, root = self.fs, self.root
+        groups = [g for g in fs.glob(f"{root}/{video}/shot-*") if fs.isdir(g)]
+        for g in groups:
+            for marker in fs.glob(f"{g}/*{MARKER_SUFFIX}"):
+                fs.rm(marker)
+        for g in groups:
+            fs.rm(g, recursive=True)
+        return len(groups)
+
     def clear(self, video: str | None = None, incomplete_only: bool = False) -> int:
         """Remove one video's cache, all of it, or only outputs without a marker; returns outputs removed."""
         fs, root = self.fs, self.root

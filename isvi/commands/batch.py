@@ -51,6 +51,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--box", action="append", metavar="X,Y,W,H", help="job-wide rectangle (repeatable)")
     p.add_argument("--cache", metavar="URL", help="where intermediates live; default '<DEST>.isvi-cache'")
     p.add_argument("--overwrite", action="store_const", const=True, help="redo videos whose output exists")
+    p.add_argument("--keep-cache", action="store_const", const=True,
+                   help="keep a finished video's per-shot intermediates (by default removed once its output is "
+                        "written; a failed or interrupted video's always stay, to resume from)")
     p.add_argument("--report", metavar="PREFIX", help="report path prefix; default '<DEST>/isvi-report'")
     g = p.add_argument_group("cluster")
     g.add_argument("--cluster", metavar="tcp://HOST:8786", help="use this Dask scheduler instead of a local cluster")
@@ -94,7 +97,7 @@ def resolve_job(args: argparse.Namespace):
         inpaint["box"] = tuple(args.box)
     if text := text_overrides(args):
         inpaint["text"] = {**inpaint.get("text", {}), **text}
-    for k in ("cache", "overwrite", "gpus", "report", "auto_mask_pool", "videos_in_work"):
+    for k in ("cache", "overwrite", "keep_cache", "gpus", "report", "auto_mask_pool", "videos_in_work"):
         if getattr(args, k) is not None:
             values[k] = getattr(args, k)
     if values.get("overwrite"):

@@ -28,7 +28,7 @@ def test_batch_mask_text(prefect_api, tmp_path):
     plain[..., 1] = np.linspace(40, 200, 200, dtype=np.uint8)[None, None, :]
     write_clip(src / "plain.mkv", plain)
     dest = tmp_path / "out"
-    assert main(["batch", str(src), "-o", str(dest), *METHOD]) == 0
+    assert main(["batch", str(src), "-o", str(dest), *METHOD, "--keep-cache"]) == 0
     rows = {r["name"]: r for r in json.loads((dest / "isvi-report.json").read_text())["videos"]}
     subs, none = rows["subs.mkv"], rows["plain.mkv"]
     assert subs["status"] == "done" and none["status"] == "done"
@@ -59,8 +59,8 @@ def test_batch_mask_text(prefect_api, tmp_path):
     assert sheet.shape == (180, 640, 3)
     np.testing.assert_array_equal(sheet[:, :320], burnt[6])
     assert (sheet[:, 320:] != burnt[6]).any(-1)[text_holes[6]].mean() > 0.99
-    # a re-run with --overwrite reuses the cached detection (and every other stage)
-    assert main(["batch", str(src), "-o", str(dest), *METHOD, "--overwrite"]) == 0
+    # a re-run with --overwrite reuses the cached detection (and, the first run's kept, every other stage)
+    assert main(["batch", str(src), "-o", str(dest), *METHOD, "--overwrite", "--keep-cache"]) == 0
     again = {r["name"]: r for r in json.loads((dest / "isvi-report.json").read_text())["videos"]}
     assert again["subs.mkv"]["text_frames"] == "2-10"
     assert not [s for s in again["subs.mkv"]["computed_stages"] if "encode" not in s]
@@ -87,7 +87,8 @@ def test_batch_text_options_from_the_config_file(prefect_api, tmp_path):
     assert main(["batch", str(src), "-o", str(dest), *METHOD]) == 0
     glyphs, first = changed(), detections()
     assert len(first) == 1
-    assert main(["batch", str(src), "-o", str(dest), *METHOD, "--config", str(toml), "--overwrite"]) == 0
+    assert main(["batch", str(src), "-o", str(dest), *METHOD, "--config", str(toml), "--overwrite",
+                 "--keep-cache"]) == 0
     boxes, second = changed(), detections()
     assert len(second) == 2 and first < second
     assert boxes.sum() > 1.1 * glyphs.sum()

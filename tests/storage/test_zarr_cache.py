@@ -119,3 +119,18 @@ def test_two_writers_of_one_unfinished_stage_never_mix_their_chunks(tmp_path):
     assert (ZarrCache(str(tmp_path)).read(KEY, ["x"])[0]["x"] == 7).all()
     writers = [p.name for p in (tmp_path / f"{KEY.relpath}.zarr").iterdir()]
     assert writers == [ZarrCache(str(tmp_path)).marker(KEY)["writer"]]  # A's copy was removed
+
+
+def test_drop_shots_keeps_the_video_group_and_other_videos(tmp_path):
+    cache = ZarrCache(str(tmp_path))
+    for vid in ("vidA", "vidB"):
+        for group in ("shot-0000", "shot-0001"):
+            cache.write(StageKey(vid, group, "flow", "w0000", "a" * 16), {"x": np.zeros((2, 1, 1))}, 2)
+        cache.mark_complete(StageKey(vid, "video", "encode", "", "e" * 16), output="o")
+        cache.write(StageKey(vid, "video", "textmask", "", "t" * 16), {"x": np.ones((2, 1, 1))}, 2)
+    assert cache.drop_shots("vidA") == 2
+    assert {(r["video"], r["group"], r["stage"]) for r in cache.ls()} == {
+        ("vidA", "video", "textmask"), ("vidB", "video", "textmask"),
+        ("vidB", "shot-0000", "flow"), ("vidB", "shot-0001", "flow")}
+    assert cache.is_complete(StageKey("vidA", "video", "encode", "", "e" * 16))
+    assert not list(tmp_path.glob("vidA/shot-*")) and cache.drop_shots("vidA") == 0
