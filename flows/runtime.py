@@ -117,8 +117,10 @@ def task_runner(cluster: str | None = None, workers: int | None = None, gpus: in
     if cluster:
         return DaskTaskRunner(address=cluster)
     n = workers or max(1, os.cpu_count() or 1)
+    # ":0": the scheduler's HTTP server on a free port. None means Dask's 8787, and a second job on the
+    # host (or any other Dask) then printed "Port 8787 is already in use" into a scheduled job's stderr.
     kwargs = {"n_workers": n, "threads_per_worker": threads_per_worker, "processes": True,
-              "dashboard_address": None}
+              "dashboard_address": ":0"}
     if gpus:
         kwargs["resources"] = {"GPU": gpus}
     return DaskTaskRunner(cluster_class="distributed.LocalCluster", cluster_kwargs=kwargs)

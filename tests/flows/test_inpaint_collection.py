@@ -1,9 +1,11 @@
 """End to end: ``isvi batch`` -> ``inpaint-collection`` on a 2-worker local Dask cluster with a real Prefect server."""
 
+import contextlib
 import csv
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -194,6 +196,21 @@ def test_auto_masks_pooled_per_folder(prefect_api, tmp_path):
 
 
 @pytest.mark.slow
+@contextlib.contextmanager
+def _port_taken(port: int):
+    """Hold ``port`` on all interfaces for the block (if something else holds it already, so be it)."""
+    sock = socket.socket()
+    try:
+        sock.bind(("0.0.0.0", port))
+        sock.listen()
+    except OSError:
+        pass
+    try:
+        yield
+    finally:
+        sock.close()
+
+
 def test_copies_of_one_video_are_computed_once_and_each_written(prefect_api, tmp_path):
     """Three copies under other names: one set of stages (the keys are content-addressed), three
     outputs, the report naming the copies; before, two of the three failed on the shared keys.
@@ -206,10 +223,11 @@ def test_copies_of_one_video_are_computed_once_and_each_written(prefect_api, tmp
     dest = tmp_path / "out"
     env = {**os.environ, "PREFECT_API_URL": prefect_api}
     cmd = [sys.executable, "-m", "isvi", "batch", str(src), "-o", str(dest), *METHOD]
-    quiet = subprocess.run(cmd, capture_output=True, text=True, env=env, stdin=subprocess.DEVNULL)
+    with _port_taken(8787):  # Dask's default dashboard port, as another job on the host holds it
+        quiet = subprocess.run(cmd, capture_output=True, text=True, env=env, stdin=subprocess.DEVNULL)
     assert quiet.returncode == 0, quiet.stderr[-3000:]
     # Without a terminal, stderr (a scheduled job's log) is the per-video summary, not Prefect's and
-    # Dask's INFO lines (about 80 for 3 clips before).
+    # Dask's INFO lines (about 80 for 3 clips before), nor Dask's "Port 8787 is already in use".
     lines = quiet.stderr.strip().splitlines()
     assert [line.split()[:2] for line in lines[:3]] == [[n, "done"] for n in ("a.mkv", "b.mkv", "c.mkv")]
     assert len(lines) == 4 and lines[3].startswith("report:")

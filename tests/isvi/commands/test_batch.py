@@ -22,7 +22,7 @@ def test_existing_cluster_without_gpus_falls_back_to_cpu(prefect_api, tmp_path):
     src = tmp_path / "in"
     src.mkdir()
     clip = write_clip(src / "a.mkv", pan_frames(16, seed=5))
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster:
         code = main(["batch", str(src), "-o", str(tmp_path / "out"), *NO_WORKERS, "--gpus", "1",
                      "--cluster", cluster.scheduler_address])
     assert code == 0  # GPU stages did not wait forever for a GPU no worker has
