@@ -46,6 +46,7 @@ REPORT_FIELDS = ("name", "status", "frames", "frames_with_hole", "frames_with_te
                  "seconds", "computed_stages", "cached_stages", "error", "note", "output", "mask_preview",
                  "duplicate_of")
 NO_TEXT_NOTE = "no text found; copied through"
+REPORT_EVERY_S = 60.0  # the report is rewritten while the job runs, at most this often
 
 
 def _gpu(job: JobConfig):
@@ -303,7 +304,10 @@ def inpaint_collection(job: JobConfig) -> list[dict]:
 
     # A sliding window over the videos, in order: at most job.videos_in_work are probed (a remote
     # source downloaded) and not yet finished; the oldest is waited for, then the next one starts.
+    # The report is rewritten as videos end (at most every REPORT_EVERY_S), "pending" for those not
+    # ended yet, so a long job can be followed and a job that dies leaves what it finished.
     queue, active = deque(todo), deque()
+    last_report = time.monotonic()
     while queue or active:
         while queue and len(active) < job.videos_in_work:
             item = queue.popleft()
@@ -313,6 +317,9 @@ def inpaint_collection(job: JobConfig) -> list[dict]:
             if name in probes:
                 plan(name)
         retire(active.popleft())
+        if (queue or active) and time.monotonic() - last_report >= REPORT_EVERY_S:
+            write_report([rows[i.name] for i in items], job.report_prefix)
+            last_report = time.monotonic()
     for item in items:  # the pooled detection also read the finished videos it skipped
         if rows[item.name]["status"] == "skipped":
             release(item.source, scratch_dir(None))

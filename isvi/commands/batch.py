@@ -24,9 +24,11 @@ examples:
   isvi batch subtitled/ --mask text -o clean/      # burnt-in subtitles, found frame by frame per video
   isvi batch subtitled/ --mask text --text-region bottom --text-shape boxes -o clean/
 
-Intermediates live in a Zarr cache (default '<DEST>.isvi-cache'); a re-run after a crash or a
-change of settings recomputes only unfinished or affected stages ('isvi cache ls|clear').
-A report is written to '<DEST>/isvi-report.json' and '.csv'; with --mask auto, each video's detected
+Intermediates live in a Zarr cache (default '<DEST>.isvi-cache'); a re-run after a crash recomputes
+only unfinished stages ('isvi cache ls|clear'). A finished video's intermediates are removed once its
+output is written unless --keep-cache (then a change of settings recomputes only affected stages).
+Videos go through --videos-in-work at a time, in order (remote sources are downloaded as they start).
+A report is written to '<DEST>/isvi-report.json' and '.csv' (rewritten as videos end); with --mask auto, each video's detected
 mask is shown on the frame that shows its overlay most clearly in '<DEST>/isvi-report-masks/<name>.png'.
 With --mask text, the report lists each video's frames with text (its mask is shown there on the middle
 one); a video without text is copied through. The text detector's options (--text-...) apply to

@@ -40,10 +40,16 @@ def test_s3_source_dest_and_cache(prefect_api, s3_bucket, tmp_path):
     assert not copy.exists()
 
 
-def test_videos_in_work_bounds_the_downloaded_sources(prefect_api, s3_bucket, tmp_path):
+def test_videos_in_work_bounds_the_downloaded_sources(prefect_api, s3_bucket, tmp_path, monkeypatch):
     """With --videos-in-work 1, three remote videos are downloaded one at a time (the flow used to
-    probe, and so download, every video of the job before any stage ran, and kept every copy)."""
+    probe, and so download, every video of the job before any stage ran, and kept every copy).
+    The report is rewritten as videos end, the others "pending" (it used to appear at the end only)."""
     import s3fs
+
+    import flows.inpaint_collection
+
+    monkeypatch.setattr(flows.inpaint_collection, "REPORT_EVERY_S", 0.0)
+    report = tmp_path / "out" / "isvi-report.json"
 
     fs = s3fs.S3FileSystem(skip_instance_cache=True)
     urls = []
@@ -54,9 +60,15 @@ def test_videos_in_work_bounds_the_downloaded_sources(prefect_api, s3_bucket, tm
     copies = [_scratch_folder(u, scratch_dir(None)) for u in urls]
     seen, stop = [], threading.Event()
 
+    reports = set()
+
     def watch():
         while not stop.is_set():
             seen.append(sum(c.exists() for c in copies))
+            try:
+                reports.add(tuple(r["status"] for r in json.loads(report.read_text())["videos"]))
+            except (OSError, ValueError):
+                pass
             time.sleep(0.02)
 
     t = threading.Thread(target=watch, daemon=True)
@@ -70,6 +82,7 @@ def test_videos_in_work_bounds_the_downloaded_sources(prefect_api, s3_bucket, tm
     assert code == 0
     assert sorted(p.name for p in (tmp_path / "out").glob("*.mkv")) == ["v0.mkv", "v1.mkv", "v2.mkv"]
     assert max(seen) == 1 and not any(c.exists() for c in copies)
+    assert ("done", "pending", "pending") in reports and ("done", "done", "done") in reports
     rows = {r["name"]: r for r in json.loads((tmp_path / "out" / "isvi-report.json").read_text())["videos"]}
     assert rows["v2.mkv"]["duplicate_of"] == "" and len(rows["v2.mkv"]["computed_stages"]) > 1
     np.testing.assert_array_equal(read_video(tmp_path / "out" / "v2.mkv")[0], read_video(tmp_path / "out" / "v0.mkv")[0])
