@@ -5,7 +5,8 @@
    100-frame and one 800-frame video (1 worker): flat when memory is bounded by the window.
 3. Resume: the 800-frame run cold, then after losing the second half of its finished stages
    (their completion markers removed, as a crash half way leaves them), then with every stage
-   cached (output deleted: encode only).
+   cached (output deleted: encode only). These runs keep the cache (``keep_cache``); the throughput
+   runs use the default, which removes each finished video's per-shot intermediates.
 
 Clips are a photo panned at 320x240 (``media.watermark_synth.pan_clip``) with a 48x40 box hole,
 lossless; method defaults except ``--codec ffv1``.
@@ -82,10 +83,10 @@ class RSSSampler:
         self._t.join()
 
 
-def run(src: Path, dest: Path, cache: Path, workers: int) -> dict:
+def run(src: Path, dest: Path, cache: Path, workers: int, keep_cache: bool = False) -> dict:
     from flows.inpaint_collection import run_collection
 
-    job = JobConfig(source=str(src), dest=str(dest), cache=str(cache),
+    job = JobConfig(source=str(src), dest=str(dest), cache=str(cache), keep_cache=keep_cache,
                     inpaint=InpaintConfig(box=(BOX,), codec="ffv1"))
     t0 = time.perf_counter()
     with RSSSampler() as rss:
@@ -123,7 +124,7 @@ def main() -> None:
                 src = tmp / f"mem{n}"
                 src.mkdir()
                 make_clip(src / f"v{n}.mkv", n, 7)
-                r = run(src, tmp / f"out-mem{n}", tmp / f"cache-mem{n}", 1)
+                r = run(src, tmp / f"out-mem{n}", tmp / f"cache-mem{n}", 1, keep_cache=n == 800)  # resumed below
                 results[f"memory_{n}_frames"] = r
                 print(f"memory, {n} frames: {r}", flush=True)
             # resume: drop the markers of the later half of the 800-frame run's window stages
@@ -133,12 +134,12 @@ def main() -> None:
             for p in later:
                 p.unlink()
             (tmp / "out-mem800" / "v800.mkv").unlink()
-            r = run(tmp / "mem800", tmp / "out-mem800", cache, 1)
+            r = run(tmp / "mem800", tmp / "out-mem800", cache, 1, keep_cache=True)
             r["markers_removed"] = len(later)
             results["resume_half_800_frames"] = r
             print(f"resume after losing half: {r}", flush=True)
             (tmp / "out-mem800" / "v800.mkv").unlink()
-            r = run(tmp / "mem800", tmp / "out-mem800", cache, 1)
+            r = run(tmp / "mem800", tmp / "out-mem800", cache, 1, keep_cache=True)
             results["rerun_all_cached_800_frames"] = r
             print(f"re-run, all cached: {r}", flush=True)
     finally:
