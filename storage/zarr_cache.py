@@ -282,6 +282,13 @@ class ZarrCache:
                     names.append(info["source"])
         return out
 
+    def encoded_videos(self) -> set[str]:
+        """Ids of the videos with an ``encode`` marker (an output was written from this cache)."""
+        fs, root = self.fs, self.root
+        if not fs.exists(root):
+            return set()
+        return {p[len(root) + 1:].split("/")[0] for p in fs.glob(f"{root}/*/video/encode-*{MARKER_SUFFIX}")}
+
     def drop_shots(self, video: str) -> int:
         """Remove the per-shot stage outputs of ``video`` (decode, flow, completion, fill, composite: all
         but its ``video`` group's probe, detected masks and encode); returns the shot groups removed.

@@ -42,10 +42,14 @@ def run(args: argparse.Namespace) -> int:
     per = {}
     for r in rows:
         per.setdefault(r["video"], Counter())[(r["stage"], r["complete"])] += 1
-    for video, c in per.items():
+    encoded = cache.encoded_videos()
+    for video in sorted(per.keys() | names.keys()):
+        c = per.get(video, Counter())
         stages = " ".join(f"{s}:{c[(s, True)]}" + (f"(+{c[(s, False)]} unfinished)" if c[(s, False)] else "")
                           for s in ("decode", "flow", "complete", "fill", "composite")
                           if c[(s, True)] or c[(s, False)])
+        if not stages:  # only its markers: a finished video's intermediates are removed unless --keep-cache
+            stages = "encoded; per-shot intermediates removed" if video in encoded else "probed; no stage outputs"
         label = f" ({', '.join(names[video])})" if names.get(video) else ""
         print(f"{video}{label}  {stages}")
     return 0

@@ -16,13 +16,18 @@ def test_ls_and_clear(tmp_path, capsys):
     # a copy of b.mp4 under another name shares its stages and probe; only its encode names it
     for fp, src in (("e" * 16, "reels/copy.mp4"), ("f" * 16, "reels/b.mp4")):
         cache.mark_complete(StageKey("vidB", "video", "encode", "", fp), output="o", source=src)
+    # a finished video whose intermediates the batch removed: only its probe and encode markers
+    cache.mark_complete(StageKey("vidC", "video", "probe", "", "g" * 16), shots=[[0, 2]], source="reels/c.mp4")
+    cache.mark_complete(StageKey("vidC", "video", "encode", "", "h" * 16), output="o", source="reels/c.mp4")
     assert main(["cache", "ls", str(tmp_path)]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert out == ["vidA  flow:2 fill:0(+1 unfinished)", "vidB (reels/b.mp4, reels/copy.mp4)  decode:1"]
+    assert out == ["vidA  flow:2 fill:0(+1 unfinished)", "vidB (reels/b.mp4, reels/copy.mp4)  decode:1",
+                   "vidC (reels/c.mp4)  encoded; per-shot intermediates removed"]
     assert main(["cache", "clear", str(tmp_path), "--incomplete"]) == 0
     assert [r["stage"] for r in cache.ls() if r["video"] == "vidA"] == ["flow", "flow"]
     assert main(["cache", "clear", str(tmp_path), "--video", "vidA"]) == 0
     assert {r["video"] for r in cache.ls()} == {"vidB"}
+    assert main(["cache", "clear", str(tmp_path), "--video", "vidC"]) == 0 and cache.encoded_videos() == {"vidB"}
     assert main(["cache", "clear", str(tmp_path)]) == 0 and cache.ls() == []
 
 
