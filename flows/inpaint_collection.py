@@ -21,7 +21,9 @@ import io
 import json
 import logging
 import os
+import shutil
 import time
+import uuid
 from collections import Counter, defaultdict, deque
 from pathlib import PurePosixPath
 
@@ -227,6 +229,9 @@ def inpaint_collection(job: JobConfig) -> list[dict]:
             log.info("%s: %s exists, skipped (pass --overwrite to redo it)", item.name, out)
             continue
         todo.append(item)
+    # This run's copies of remote sources, in a folder of its own: another job on the host that
+    # reads the same source keeps its own copy, which this one's clean-up cannot pull away.
+    scratch = os.path.join(scratch_dir(None), f"job-{os.getpid()}-{uuid.uuid4().hex[:8]}")
     source_of = {i.name: i.source for i in todo}
     in_work = Counter(source_of.values())  # remote sources' local copies, freed as their videos end
 
@@ -235,14 +240,14 @@ def inpaint_collection(job: JobConfig) -> list[dict]:
         source = source_of[name]
         in_work[source] -= 1
         if in_work[source] == 0:
-            release(source, scratch_dir(None))
+            release(source, scratch)
 
     # A pool's evidence includes its finished videos, so its mask does not change as a re-run skips them.
     pool_of = {}
     for members in auto_mask_pools(items, cfg, job.auto_mask_pool):
         if any(rows[m.name]["status"] == "pending" for m in members):
             label = str(PurePosixPath(members[0].name).parent) if job.auto_mask_pool == "folder" else "job"
-            fut = T.pool_masks.submit(members, cfg, cache, label)
+            fut = T.pool_masks.submit(members, cfg, cache, label, scratch)
             pool_of.update((m.name, fut) for m in members)
     if job.gpus <= 0:
         log.info("no GPUs advertised: GPU stages (%s) run on CPU workers", ", ".join(GPU_STAGES))
@@ -254,7 +259,7 @@ def inpaint_collection(job: JobConfig) -> list[dict]:
         """Submit the probe of ``item`` (after its pool's detection, which may fail it)."""
         pf = pool_of.get(item.name)
         if pf is None:
-            probes[item.name] = T.probe.submit(item, job.output_for(item.name), cfg, cache)
+            probes[item.name] = T.probe.submit(item, job.output_for(item.name), cfg, cache, scratch=scratch)
             return
         pf.wait()
         outcome = pf.result() if pf.state.is_completed() else None
@@ -264,7 +269,7 @@ def inpaint_collection(job: JobConfig) -> list[dict]:
             log.error("%s: failed: %s", item.name, error)
         else:
             probes[item.name] = T.probe.submit(item, job.output_for(item.name), cfg, cache,
-                                               outcome.pools.get(item.name))
+                                               outcome.pools.get(item.name), scratch)
 
     def plan(name: str) -> None:
         """Wait for the probe of ``name`` and submit its stages (or fail its row)."""
@@ -308,21 +313,21 @@ def inpaint_collection(job: JobConfig) -> list[dict]:
     # ended yet, so a long job can be followed and a job that dies leaves what it finished.
     queue, active = deque(todo), deque()
     last_report = time.monotonic()
-    while queue or active:
-        while queue and len(active) < job.videos_in_work:
-            item = queue.popleft()
-            start(item)
-            active.append(item.name)
-        for name in active:
-            if name in probes:
-                plan(name)
-        retire(active.popleft())
-        if (queue or active) and time.monotonic() - last_report >= REPORT_EVERY_S:
-            write_report([rows[i.name] for i in items], job.report_prefix)
-            last_report = time.monotonic()
-    for item in items:  # the pooled detection also read the finished videos it skipped
-        if rows[item.name]["status"] == "skipped":
-            release(item.source, scratch_dir(None))
+    try:
+        while queue or active:
+            while queue and len(active) < job.videos_in_work:
+                item = queue.popleft()
+                start(item)
+                active.append(item.name)
+            for name in active:
+                if name in probes:
+                    plan(name)
+            retire(active.popleft())
+            if (queue or active) and time.monotonic() - last_report >= REPORT_EVERY_S:
+                write_report([rows[i.name] for i in items], job.report_prefix)
+                last_report = time.monotonic()
+    finally:  # what is left: the skipped videos a pooled detection read, or all of it when interrupted
+        shutil.rmtree(scratch, ignore_errors=True)
     out_rows = [rows[i.name] for i in items]
     write_report(out_rows, job.report_prefix)
     log.info("collection: %s in %.1f s", ", ".join(f"{sum(r['status'] == s for r in out_rows)} {s}"

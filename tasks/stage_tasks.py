@@ -26,15 +26,17 @@ RETRY = dict(retries=2, retry_delay_seconds=[1, 5], retry_condition_fn=transient
 
 
 @task(name="pool-masks", task_run_name="pool-masks-{label}", **RETRY)
-def pool_masks(items, cfg, cache, label):
-    """One ``--mask auto`` detection over a pool of videos (``label`` names the pool in the UI)."""
-    return automask.detect_pool_masks(items, cfg, cache)
+def pool_masks(items, cfg, cache, label, scratch=None):
+    """One ``--mask auto`` detection over a pool of videos (``label`` names the pool in the UI);
+    remote sources are copied under ``scratch`` (default: the temp folder's ``isvi-sources``)."""
+    return automask.detect_pool_masks(items, cfg, cache, scratch=scratch)
 
 
 @task(name="probe", task_run_name="probe-{item.name}", **RETRY)
-def probe(item, output, cfg, cache, mask_pool=None):
-    """Identity, mask checks and shots (``cfg``'s shot settings) of one video."""
-    return probing.probe_video(item, output, cfg, cache, mask_pool=mask_pool)
+def probe(item, output, cfg, cache, mask_pool=None, scratch=None):
+    """Identity, mask checks and shots (``cfg``'s shot settings) of one video; a remote source is
+    copied under ``scratch`` (default: the temp folder's ``isvi-sources``)."""
+    return probing.probe_video(item, output, cfg, cache, mask_pool=mask_pool, scratch=scratch)
 
 
 @task(name="mask-preview", task_run_name="mask-preview-{v.name}", **RETRY)

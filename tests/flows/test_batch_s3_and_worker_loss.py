@@ -3,6 +3,7 @@
 import json
 import threading
 import time
+from pathlib import Path
 
 import numpy as np
 import psutil
@@ -16,6 +17,11 @@ from tests.batch_clips import pan_frames, write_clip
 from tests.flows.test_inpaint_collection import METHOD, single
 
 pytestmark = pytest.mark.slow  # a real Prefect server, S3 server and Dask cluster per run
+
+
+def _local_copies(url: str) -> list[Path]:
+    """The batch's local copies of ``url``: ``<temp>/isvi-sources/<job folder>/<url hash>/<name>``."""
+    return list(Path(scratch_dir(None)).glob(f"*/{_scratch_folder(url, '').name}/*"))
 
 
 def test_s3_source_dest_and_cache(prefect_api, s3_bucket, tmp_path):
@@ -36,8 +42,7 @@ def test_s3_source_dest_and_cache(prefect_api, s3_bucket, tmp_path):
     assert any("/video/encode-" in p for p in cached) and not any("/shot-" in p for p in cached)
     # the source's local copy (made for decoding) is removed once the video is done: a batch over a
     # remote collection used to keep every source it had downloaded in the temp folder
-    copy = _scratch_folder(f"{s3_bucket}/in/x/a.mkv", scratch_dir(None))
-    assert not copy.exists()
+    assert _local_copies(f"{s3_bucket}/in/x/a.mkv") == []
 
 
 def test_videos_in_work_bounds_the_downloaded_sources(prefect_api, s3_bucket, tmp_path, monkeypatch):
@@ -57,14 +62,14 @@ def test_videos_in_work_bounds_the_downloaded_sources(prefect_api, s3_bucket, tm
         clip = write_clip(tmp_path / f"v{k}.mkv", pan_frames(12, seed=k % 2))
         fs.put_file(str(clip), f"{s3_bucket[5:]}/in/v{k}.mkv")
         urls.append(f"{s3_bucket}/in/v{k}.mkv")
-    copies = [_scratch_folder(u, scratch_dir(None)) for u in urls]
+
     seen, stop = [], threading.Event()
 
     reports = set()
 
     def watch():
         while not stop.is_set():
-            seen.append(sum(c.exists() for c in copies))
+            seen.append(sum(len(_local_copies(u)) for u in urls))
             try:
                 reports.add(tuple(r["status"] for r in json.loads(report.read_text())["videos"]))
             except (OSError, ValueError):
@@ -81,7 +86,7 @@ def test_videos_in_work_bounds_the_downloaded_sources(prefect_api, s3_bucket, tm
         t.join()
     assert code == 0
     assert sorted(p.name for p in (tmp_path / "out").glob("*.mkv")) == ["v0.mkv", "v1.mkv", "v2.mkv"]
-    assert max(seen) == 1 and not any(c.exists() for c in copies)
+    assert max(seen) == 1 and not any(_local_copies(u) for u in urls)
     assert ("done", "pending", "pending") in reports and ("done", "done", "done") in reports
     rows = {r["name"]: r for r in json.loads((tmp_path / "out" / "isvi-report.json").read_text())["videos"]}
     assert rows["v2.mkv"]["duplicate_of"] == "" and len(rows["v2.mkv"]["computed_stages"]) > 1
