@@ -257,19 +257,17 @@ def inpaint_collection(job: JobConfig) -> list[dict]:
 
     def start(item) -> None:
         """Submit the probe of ``item`` (after its pool's detection, which may fail it)."""
-        pf = pool_of.get(item.name)
-        if pf is None:
-            probes[item.name] = T.probe.submit(item, job.output_for(item.name), cfg, cache, scratch=scratch)
-            return
-        pf.wait()
-        outcome = pf.result() if pf.state.is_completed() else None
-        error = _error_of([pf]) if outcome is None else outcome.errors.get(item.name)
-        if error:
-            rows[item.name].update(status="failed", error=error)
-            log.error("%s: failed: %s", item.name, error)
-        else:
-            probes[item.name] = T.probe.submit(item, job.output_for(item.name), cfg, cache,
-                                               outcome.pools.get(item.name), scratch)
+        pool = None
+        if (pf := pool_of.get(item.name)) is not None:
+            pf.wait()
+            outcome = pf.result() if pf.state.is_completed() else None
+            error = _error_of([pf]) if outcome is None else outcome.errors.get(item.name)
+            if error:
+                rows[item.name].update(status="failed", error=error)
+                log.error("%s: failed: %s", item.name, error)
+                return
+            pool = outcome.pools.get(item.name)
+        probes[item.name] = T.probe.submit(item, job.output_for(item.name), cfg, cache, pool, scratch)
 
     def plan(name: str) -> None:
         """Wait for the probe of ``name`` and submit its stages (or fail its row)."""
@@ -288,7 +286,8 @@ def inpaint_collection(job: JobConfig) -> list[dict]:
         id_users[v.video_id] += 1
 
     def retire(name: str) -> None:
-        """Wait for the stages of ``name``, fill its report row and free its source's copy."""
+        """Wait for the stages of ``name``, fill its report row, remove its per-shot intermediates once
+        done (unless ``keep_cache``) and free its source's copy."""
         if name in per_video:
             entries = per_video.pop(name)
             _follow({name: [f for f in entries if not isinstance(f, StageRef)]})

@@ -28,8 +28,9 @@ Intermediates live in a Zarr cache (default '<DEST>.isvi-cache'); a re-run after
 only unfinished stages ('isvi cache ls|clear'). A finished video's intermediates are removed once its
 output is written unless --keep-cache (then a change of settings recomputes only affected stages).
 Videos go through --videos-in-work at a time, in order (remote sources are downloaded as they start).
-A report is written to '<DEST>/isvi-report.json' and '.csv' (rewritten as videos end); with --mask auto, each video's detected
-mask is shown on the frame that shows its overlay most clearly in '<DEST>/isvi-report-masks/<name>.png'.
+A report is written to '<DEST>/isvi-report.json' and '.csv' (rewritten as videos end); with
+--mask auto, each video's detected mask is shown on the frame that shows its overlay most clearly
+in '<DEST>/isvi-report-masks/<name>.png'.
 With --mask text, the report lists each video's frames with text (its mask is shown there on the middle
 one); a video without text is copied through. The text detector's options (--text-...) apply to
 --mask text and to a manifest's text masks; in the TOML file they go in an [inpaint.text] table.

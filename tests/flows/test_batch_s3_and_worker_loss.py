@@ -90,7 +90,8 @@ def test_videos_in_work_bounds_the_downloaded_sources(prefect_api, s3_bucket, tm
     assert ("done", "pending", "pending") in reports and ("done", "done", "done") in reports
     rows = {r["name"]: r for r in json.loads((tmp_path / "out" / "isvi-report.json").read_text())["videos"]}
     assert rows["v2.mkv"]["duplicate_of"] == "" and len(rows["v2.mkv"]["computed_stages"]) > 1
-    np.testing.assert_array_equal(read_video(tmp_path / "out" / "v2.mkv")[0], read_video(tmp_path / "out" / "v0.mkv")[0])
+    out = tmp_path / "out"
+    np.testing.assert_array_equal(read_video(out / "v2.mkv")[0], read_video(out / "v0.mkv")[0])
 
 
 def _dask_workers() -> list[psutil.Process]:
