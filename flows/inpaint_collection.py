@@ -231,7 +231,8 @@ def inpaint_collection(job: JobConfig) -> list[dict]:
         todo.append(item)
     # This run's copies of remote sources, in a folder of its own: another job on the host that
     # reads the same source keeps its own copy, which this one's clean-up cannot pull away.
-    scratch = os.path.join(scratch_dir(None), f"job-{os.getpid()}-{uuid.uuid4().hex[:8]}")
+    holder = f"job-{os.getpid()}-{uuid.uuid4().hex[:8]}"  # this run's name for its leases on videos in the cache
+    scratch = os.path.join(scratch_dir(None), holder)
     source_of = {i.name: i.source for i in todo}
     in_work = Counter(source_of.values())  # remote sources' local copies, freed as their videos end
 
@@ -281,9 +282,11 @@ def inpaint_collection(job: JobConfig) -> list[dict]:
         rows[name].update(_text_fields(v))
         if v.mask in DETECTED_MASKS:
             previews[name] = T.mask_preview.submit(v, cfg, cache, job.mask_preview_for(name))
-        per_video[name] = _submit_stages(v, job, cache, computed_by, rows, log)
+        if id_users[v.video_id] == 0:  # before its markers are read: another job's clean-up waits for ours
+            cache.take_lease(v.video_id, holder)
         id_of[name] = v.video_id
         id_users[v.video_id] += 1
+        per_video[name] = _submit_stages(v, job, cache, computed_by, rows, log)
 
     def retire(name: str) -> None:
         """Wait for the stages of ``name``, fill its report row, remove its per-shot intermediates once
@@ -295,9 +298,11 @@ def inpaint_collection(job: JobConfig) -> list[dict]:
             vid = id_of.pop(name)
             id_users[vid] -= 1
             # a copy still in work reads this video's composites: its shots go when the last one ends
-            if rows[name]["status"] == "done" and not job.keep_cache and id_users[vid] == 0:
-                cache.drop_shots(vid)
-                computed_by.pop(vid, None)  # a later copy computes them again
+            if id_users[vid] == 0:
+                cache.end_lease(vid, holder)
+                if rows[name]["status"] == "done" and not job.keep_cache:
+                    cache.drop_shots(vid)  # unless another job holds a lease on it
+                    computed_by.pop(vid, None)  # a later copy computes them again
         if (fut := previews.pop(name, None)) is not None:
             fut.wait()
             if fut.state.is_completed():
@@ -327,6 +332,9 @@ def inpaint_collection(job: JobConfig) -> list[dict]:
                 last_report = time.monotonic()
     finally:  # what is left: the skipped videos a pooled detection read, or all of it when interrupted
         shutil.rmtree(scratch, ignore_errors=True)
+        for vid in {v for v, n in id_users.items() if n > 0}:
+            with contextlib.suppress(Exception):  # the error that got here matters more
+                cache.end_lease(vid, holder)
     out_rows = [rows[i.name] for i in items]
     write_report(out_rows, job.report_prefix)
     log.info("collection: %s in %.1f s", ", ".join(f"{sum(r['status'] == s for r in out_rows)} {s}"

@@ -4,6 +4,7 @@ Layout under the cache root::
 
     {root}/{video_id}/{group}/{stage}-{part}-{fp}.zarr/w-XXXX     one writer's stage output (a Zarr v3 group)
     {root}/{video_id}/{group}/{stage}-{part}-{fp}.complete.json   its completion marker, written last
+    {root}/{video_id}/leases/{holder}.lease.json                    a job using the video's stages now
 
 ``video_id`` identifies the source content (and mask), ``group`` is ``shot-NNNN`` (or
 ``video`` for whole-video stages), ``part`` the window (``w0003``) and ``fp`` the stage
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import time
 import uuid
 from collections.abc import Iterable, Mapping
@@ -34,6 +36,10 @@ from typing import Any
 import numpy as np
 
 MARKER_SUFFIX = ".complete.json"
+LEASE_SUFFIX = ".lease.json"
+# A lease from another host cannot be checked for a live process: it counts for this long after it
+# was taken (longer than any one video's run), then it is taken for a crashed job's.
+LEASE_TTL_S = 2 * 24 * 3600.0
 
 
 @dataclass(frozen=True)
@@ -289,15 +295,60 @@ class ZarrCache:
             return set()
         return {p[len(root) + 1:].split("/")[0] for p in fs.glob(f"{root}/*/video/encode-*{MARKER_SUFFIX}")}
 
+    # -- leases: which jobs use a video's stages now ----------------------------------
+    def _lease_path(self, video: str, holder: str) -> str:
+        return f"{self.root}/{video}/leases/{holder}{LEASE_SUFFIX}"
+
+    def take_lease(self, video: str, holder: str) -> None:
+        """Record that job ``holder`` (a name unique to one run) uses ``video``'s stages, so that
+        another job's :meth:`drop_shots` leaves them alone until :meth:`end_lease`."""
+        record = {"host": socket.gethostname(), "pid": os.getpid(), "taken": time.time()}
+        put_bytes(self.fs, self._lease_path(video, holder), json.dumps(record).encode())
+
+    def end_lease(self, video: str, holder: str) -> None:
+        """Remove ``holder``'s lease on ``video`` (no error if there is none)."""
+        try:
+            self.fs.rm(self._lease_path(video, holder))
+        except FileNotFoundError:
+            pass
+
+    def live_leases(self, video: str) -> list[str]:
+        """Holders of the leases on ``video`` whose job may still run: on this host, those whose
+        process is alive; from another host, those younger than ``LEASE_TTL_S``. A lease that
+        cannot be read counts as live (keeping data is the safe mistake)."""
+        fs = self.fs
+        live = []
+        for p in fs.glob(f"{self.root}/{video}/leases/*{LEASE_SUFFIX}"):
+            try:
+                info = json.loads(fs.cat_file(p))
+                alive = (_pid_alive(int(info["pid"])) if info.get("host") == socket.gethostname()
+                         else time.time() - float(info["taken"]) < LEASE_TTL_S)
+            except FileNotFoundError:
+                continue  # ended while listed
+            except (OSError, ValueError, KeyError, TypeError):
+                alive = True
+            if alive:
+                live.append(p.rsplit("/", 1)[-1][:-len(LEASE_SUFFIX)])
+        return live
+
     def drop_shots(self, video: str) -> int:
         """Remove the per-shot stage outputs of ``video`` (decode, flow, completion, fill, composite: all
         but its ``video`` group's probe, detected masks and encode); returns the shot groups removed.
-        Markers go first, so an interrupted removal leaves unfinished outputs, never a marker without data."""
+        Markers go first, so an interrupted removal leaves unfinished outputs, never a marker without data.
+
+        Nothing is removed while another job holds a live lease on the video (:meth:`live_leases`;
+        the caller ends its own lease first). The leases are read again after the markers are gone:
+        a job that took one in between finds the data still there (or, having read no marker,
+        computes the stages again)."""
         fs, root = self.fs, self.root
+        if self.live_leases(video):
+            return 0
         groups = [g for g in fs.glob(f"{root}/{video}/shot-*") if fs.isdir(g)]
         for g in groups:
             for marker in fs.glob(f"{g}/*{MARKER_SUFFIX}"):
                 fs.rm(marker)
+        if self.live_leases(video):
+            return 0
         for g in groups:
             fs.rm(g, recursive=True)
         return len(groups)
@@ -317,3 +368,14 @@ class ZarrCache:
             if fs.exists(t):
                 fs.rm(t, recursive=True)
         return len(rows)
+
+
+def _pid_alive(pid: int) -> bool:
+    """Whether process ``pid`` exists on this host (one owned by another user counts)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

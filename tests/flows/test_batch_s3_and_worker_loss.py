@@ -40,6 +40,7 @@ def test_s3_source_dest_and_cache(prefect_api, s3_bucket, tmp_path):
     # the finished video's per-shot intermediates are gone from the bucket; its probe and encode markers stay
     cached = fs.find(f"{s3_bucket[5:]}/cache")
     assert any("/video/encode-" in p for p in cached) and not any("/shot-" in p for p in cached)
+    assert not any("/leases/" in p for p in cached)  # the job's lease on the video ended with it
     # the source's local copy (made for decoding) is removed once the video is done: a batch over a
     # remote collection used to keep every source it had downloaded in the temp folder
     assert _local_copies(f"{s3_bucket}/in/x/a.mkv") == []

@@ -247,3 +247,30 @@ def test_copies_of_one_video_are_computed_once_and_each_written(prefect_api, tmp
     loud = subprocess.run([*cmd, "-v"], capture_output=True, text=True, env=env, stdin=subprocess.DEVNULL)
     assert loud.returncode == 0 and "INFO" in loud.stderr and len(loud.stderr.splitlines()) > 5
     assert {r["status"] for r in json.loads((dest / "isvi-report.json").read_text())["videos"]} == {"skipped"}
+
+
+def test_a_job_leaves_the_stages_another_job_on_the_cache_uses(prefect_api, tmp_path):
+    """Two jobs on one cache and one video (a scheduled run starting while the last one still runs):
+    the first to finish removed the shot stages under the other, whose video then failed. A job
+    now holds a lease on each video it works on, and removes nothing another live job holds."""
+    src = tmp_path / "in"
+    src.mkdir()
+    write_clip(src / "a.mkv", pan_frames(24))
+    dest, cache = tmp_path / "out", tmp_path / "cache"
+    run = ["batch", str(src), "-o", str(dest), "--cache", str(cache), *METHOD]
+    assert main([*run, "--keep-cache"]) == 0
+    (video,) = [p for p in cache.iterdir() if p.is_dir()]
+    assert list(video.glob("shot-*")) and not list(video.glob("leases/*"))  # its own lease ended with it
+    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])  # the other job
+    try:
+        (video / "leases").mkdir(exist_ok=True)
+        (video / "leases" / "job-other.lease.json").write_text(
+            json.dumps({"host": socket.gethostname(), "pid": other.pid, "taken": time.time()}))
+        assert main([*run, "--overwrite"]) == 0
+        assert list(video.glob("shot-*/*.complete.json"))  # kept for the other job
+        assert [p.name for p in video.glob("leases/*")] == ["job-other.lease.json"]
+    finally:
+        other.kill()
+        other.wait()
+    assert main([*run, "--overwrite"]) == 0  # the other job is gone (its lease left behind, as after a crash)
+    assert not list(video.glob("shot-*"))

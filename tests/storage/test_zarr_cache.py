@@ -134,3 +134,53 @@ def test_drop_shots_keeps_the_video_group_and_other_videos(tmp_path):
         ("vidB", "shot-0000", "flow"), ("vidB", "shot-0001", "flow")}
     assert cache.is_complete(StageKey("vidA", "video", "encode", "", "e" * 16))
     assert not list(tmp_path.glob("vidA/shot-*")) and cache.drop_shots("vidA") == 0
+
+
+def _shots_with_lease(tmp_path, lease: dict | bytes | None) -> ZarrCache:
+    """A cache holding two shot groups of ``vidA`` and, if given, another job's lease on it."""
+    cache = ZarrCache(str(tmp_path))
+    for group in ("shot-0000", "shot-0001"):
+        cache.write(StageKey("vidA", group, "flow", "w0000", "a" * 16), {"x": np.zeros((2, 1, 1))}, 2)
+    if lease is not None:
+        (tmp_path / "vidA" / "leases").mkdir(parents=True)
+        body = lease if isinstance(lease, bytes) else json.dumps(lease).encode()
+        (tmp_path / "vidA" / "leases" / "job-other.lease.json").write_bytes(body)
+    return cache
+
+
+def test_drop_shots_waits_for_another_live_job_on_the_host(tmp_path):
+    """Two jobs on one cache: the one that finishes first must not remove stages the other still reads."""
+    import socket
+    import subprocess
+    import sys
+
+    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        cache = _shots_with_lease(tmp_path, {"host": socket.gethostname(), "pid": other.pid, "taken": 0})
+        cache.take_lease("vidA", "job-me")
+        cache.end_lease("vidA", "job-me")
+        cache.end_lease("vidA", "job-me")  # ending twice is no error
+        assert cache.live_leases("vidA") == ["job-other"]
+        assert cache.drop_shots("vidA") == 0
+        assert len(list(tmp_path.glob("vidA/shot-*/*.complete.json"))) == 2  # markers kept too
+    finally:
+        other.kill()
+        other.wait()
+    assert cache.live_leases("vidA") == []  # its process is gone: a crashed job's lease
+    assert cache.drop_shots("vidA") == 2 and not list(tmp_path.glob("vidA/shot-*"))
+
+
+@pytest.mark.parametrize("lease, live", [
+    ({"host": "another-host", "pid": 1, "taken": "now"}, True),       # another host, recent: may still run
+    ({"host": "another-host", "pid": 1, "taken": 0.0}, False),        # another host, days old: crashed
+    (b"{not json", True),                                               # unreadable: keep the data
+])
+def test_leases_from_other_hosts_and_unreadable_ones(tmp_path, lease, live):
+    import time
+
+    if isinstance(lease, dict) and lease["taken"] == "now":
+        lease = {**lease, "taken": time.time()}
+    cache = _shots_with_lease(tmp_path, lease)
+    assert cache.live_leases("vidA") == (["job-other"] if live else [])
+    assert cache.drop_shots("vidA") == (0 if live else 2)
+    assert len(cache.ls()) == (2 if live else 0)
