@@ -7,6 +7,7 @@ re-run. The detection itself is ``media.watermark``'s; this module only caches i
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -15,7 +16,7 @@ import numpy as np
 from isvi_models.errors import ConfigError, IsviError, StageError
 from media.masks import MaskSource, open_holes
 from storage.keys import bytes_fingerprint
-from storage.manifests import VideoItem, localize
+from storage.manifests import VideoItem, localize, release
 from storage.zarr_cache import StageKey, ZarrCache, get_fs, put_bytes
 from tasks.config import InpaintConfig
 from tasks.keys import automask_key, file_chunks, presence_key
@@ -236,15 +237,30 @@ def detect_pool_masks(items: list[VideoItem], cfg: InpaintConfig, cache: ZarrCac
     from media.video import VideoSource
     from media.watermark import AUTO_MASK_MIN_CONFIDENCE, detect_watermark
 
+    # A remote member is copied in for its fingerprint and again for its frames, and removed after
+    # each: the pool's detection holds one member on disk at a time, not the pool (whose members
+    # the flow then fetches again as its window reaches them).
+    folder = scratch_dir(scratch)
+    source_of: dict[Path, str] = {}
+
+    @contextmanager
+    def fetched(path: Path):
+        try:
+            yield localize(source_of[path], folder)
+        finally:
+            release(source_of[path], folder)
+
     groups: list[list[tuple[str, Path, str, tuple[int, int]]]] = []
     for item in items:
         try:
-            local = localize(item.source, scratch_dir(scratch))
-            with VideoSource(local, folder_fps=cfg.fps_fraction) as src:
+            local = localize(item.source, folder)
+            source_of[local] = item.source
+            with fetched(local), VideoSource(local, folder_fps=cfg.fps_fraction) as src:
                 size = (src.info.width, src.info.height)
+                fingerprint = bytes_fingerprint(file_chunks(local))
         except IsviError:
             continue  # not a readable video: its probe fails with this error, the pool goes on without it
-        member = (item.name, local, bytes_fingerprint(file_chunks(local)), size)
+        member = (item.name, local, fingerprint, size)
         group = next((g for g in groups if same_aspect(g[0][3], size)), None)
         if group is None:
             groups.append([member])
@@ -261,9 +277,13 @@ def detect_pool_masks(items: list[VideoItem], cfg: InpaintConfig, cache: ZarrCac
         if not cache.is_complete(key):
             what = f"--mask auto pooled over {len(members)} videos ({', '.join(sorted(m[0] for m in members))})"
             try:
-                est = detect_watermark([m[1] for m in members]).require(AUTO_MASK_MIN_CONFIDENCE, what=what)
+                est = detect_watermark([m[1] for m in members], sizes={m[1]: m[3] for m in members},
+                                       fetch=fetched).require(AUTO_MASK_MIN_CONFIDENCE, what=what)
             except IsviError as exc:
-                errors.update((m[0], f"{type(exc).__name__}: {exc}") for m in members)
+                message = f"{type(exc).__name__}: {exc}"
+                for m in members:  # name the sources, not the copies this run removes
+                    message = message.replace(str(m[1]), source_of[m[1]])
+                errors.update((m[0], message) for m in members)
                 continue
             clearest = {m[0]: est.clearest_frame.get(Path(m[1])) for m in members}
             _write_auto_mask(cache, key, est, clearest, members=sorted(m[0] for m in members))

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import replace
 from pathlib import Path
 
@@ -228,7 +229,9 @@ def detect_pooled_overlay(videos: Iterable[tuple[object, object]], *,
 
 
 def detect_watermark(paths: Sequence[str | os.PathLike], *, max_frames_per_video: int = 60,
-                     params: DetectionParams = DetectionParams()) -> WatermarkEstimate:  # noqa: B008
+                     params: DetectionParams = DetectionParams(),  # noqa: B008
+                     sizes: Mapping[Path, tuple[int, int]] | None = None,
+                     fetch: Callable[[Path], AbstractContextManager[Path]] | None = None) -> WatermarkEstimate:
     """Detect the static overlay shared by the videos (or frame folders) in ``paths``.
 
     Samples up to ``max_frames_per_video`` frames spread over each video (decoded in
@@ -241,18 +244,25 @@ def detect_watermark(paths: Sequence[str | os.PathLike], *, max_frames_per_video
     :meth:`WatermarkEstimate.mask_at` gives each video's. Another aspect ratio:
     :class:`InputError`. ``params`` as for :func:`detect_static_overlay`
     (``DetectionParams(margin=..., motion_model=...)``).
+
+    A caller that already knows each video's (width, height) passes ``sizes``; ``fetch`` maps a
+    path to a context manager giving the file to read while that video's frames are sampled
+    (a batch copies a remote video in for that time only, so its disk holds one pool member
+    at a time, not the pool).
     """
     from media.video import VideoSource
 
     paths = [Path(p) for p in paths]
     if not paths:
         raise InputError(None, "no input videos given")
+    fetch = fetch or nullcontext
     # The sizes first (opening a video reads its header, not its frames), so the pool's
     # size does not depend on the order of the inputs.
-    sizes = {}
+    sizes = {Path(p): tuple(s) for p, s in sizes.items()} if sizes is not None else {}
     for path in paths:
-        with VideoSource(path) as src:
-            sizes[path] = (src.info.width, src.info.height)
+        if path not in sizes:
+            with fetch(path) as local, VideoSource(local) as src:
+                sizes[path] = (src.info.width, src.info.height)
     largest = max(paths, key=lambda q: sizes[q][0] * sizes[q][1])
     for path in paths:
         if not same_aspect(sizes[path], sizes[largest]):
@@ -263,7 +273,7 @@ def detect_watermark(paths: Sequence[str | os.PathLike], *, max_frames_per_video
     sampled: dict[Path, list[int]] = {}  # the frame indices sampled per video
 
     def sampled_frames(path: Path):
-        with VideoSource(path) as src:
+        with fetch(path) as local, VideoSource(local) as src:
             sampled[path] = sample_indices(src.info.frames, max_frames_per_video)
             for i in sampled[path]:
                 yield fit_frame(src.read(i, i + 1)[0], pool_shape)

@@ -95,6 +95,49 @@ def test_videos_in_work_bounds_the_downloaded_sources(prefect_api, s3_bucket, tm
     np.testing.assert_array_equal(read_video(out / "v2.mkv")[0], read_video(out / "v0.mkv")[0])
 
 
+def test_pooled_auto_mask_over_remote_videos_holds_one_copy_at_a_time(prefect_api, s3_bucket, tmp_path):
+    """A pooled ``--mask auto`` detection needs every member's bytes (the pool's id) and frames; it
+    used to download the whole pool and keep every copy until that video's turn came, so the
+    local disk had to hold the pool, whatever ``--videos-in-work`` said. Now one copy per pool
+    (two pools here, detected side by side), then one per video in work."""
+    import s3fs
+
+    from tests.batch_clips import logo_stills
+
+    _, marked, _ = logo_stills(7)  # fewer are too static together
+    fs = s3fs.S3FileSystem(skip_instance_cache=True)
+    urls = []
+    for k, frames in enumerate(marked):
+        clip = write_clip(tmp_path / f"v{k}.mkv", frames)
+        fs.put_file(str(clip), f"{s3_bucket[5:]}/chan/v{k}.mkv")
+        urls.append(f"{s3_bucket}/chan/v{k}.mkv")
+    fs.put_file(str(tmp_path / "v0.mkv"), f"{s3_bucket[5:]}/solo/s.mkv")  # a pool of one: too static
+    urls.append(f"{s3_bucket}/solo/s.mkv")
+    seen, stop = [], threading.Event()
+
+    def watch():
+        while not stop.is_set():
+            seen.append(sum(len(_local_copies(u)) for u in urls))
+            time.sleep(0.01)
+
+    t = threading.Thread(target=watch, daemon=True)
+    t.start()
+    try:
+        code = main(["batch", s3_bucket, "-o", str(tmp_path / "out"), "--cache", str(tmp_path / "c"),
+                     "--mask", "auto", "--auto-mask-pool", "folder", "--no-shots", "--videos-in-work", "1",
+                     *METHOD[2:]])
+    finally:
+        stop.set()
+        t.join()
+    assert code == 1
+    rows = {r["name"]: r for r in json.loads((tmp_path / "out" / "isvi-report.json").read_text())["videos"]}
+    assert [rows[f"chan/v{k}.mkv"]["status"] for k in range(7)] == ["done"] * 7
+    # the refusal names the source, not the local copy (removed by then)
+    assert rows["solo/s.mkv"]["status"] == "failed" and "too static" in rows["solo/s.mkv"]["error"]
+    assert f"{s3_bucket}/solo/s.mkv" in rows["solo/s.mkv"]["error"] and "isvi-sources" not in rows["solo/s.mkv"]["error"]
+    assert max(seen) <= 2 and not any(_local_copies(u) for u in urls)
+
+
 def _dask_workers() -> list[psutil.Process]:
     return [p for p in psutil.Process().children(recursive=True)
             if "spawn_main" in " ".join(p.cmdline())]
