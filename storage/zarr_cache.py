@@ -353,6 +353,13 @@ class ZarrCache:
             fs.rm(g, recursive=True)
         return len(groups)
 
+    def videos(self) -> list[str]:
+        """Ids of the videos with anything under the cache root."""
+        fs, root = self.fs, self.root
+        if not fs.exists(root):
+            return []
+        return sorted(p.rstrip("/").rsplit("/", 1)[-1] for p in fs.ls(root, detail=False) if fs.isdir(p))
+
     def clear(self, video: str | None = None, incomplete_only: bool = False) -> int:
         """Remove one video's cache, all of it, or only outputs without a marker; returns outputs removed."""
         fs, root = self.fs, self.root

@@ -18,6 +18,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     cl.add_argument("url", help="cache URL")
     cl.add_argument("--video", help="only this video id")
     cl.add_argument("--incomplete", action="store_true", help="only outputs without a completion marker")
+    cl.add_argument("--force", action="store_true",
+                    help="also the videos a running batch job holds a lease on (which then fails or recomputes)")
     p.set_defaults(func=run)
 
 
@@ -28,8 +30,14 @@ def run(args: argparse.Namespace) -> int:
 
     cache = ZarrCache(args.url)
     if args.action == "clear":
-        n = cache.clear(args.video, incomplete_only=args.incomplete)
+        # a running job's unfinished outputs are the ones it is writing: leave its videos alone
+        videos = [args.video] if args.video else cache.videos()
+        busy = [] if args.force else [v for v in videos if cache.live_leases(v)]
+        n = sum(cache.clear(v, incomplete_only=args.incomplete) for v in videos if v not in busy)
         print(f"removed {n} stage outputs", file=sys.stderr)
+        if busy:
+            print(f"kept {len(busy)} video(s) that a running batch job uses: {', '.join(busy)} "
+                  "(--force removes them too)", file=sys.stderr)
         return 0
     rows = cache.ls()
     if args.long:
@@ -51,5 +59,6 @@ def run(args: argparse.Namespace) -> int:
         if not stages:  # only its markers: a finished video's intermediates are removed unless --keep-cache
             stages = "encoded; per-shot intermediates removed" if video in encoded else "probed; no stage outputs"
         label = f" ({', '.join(names[video])})" if names.get(video) else ""
-        print(f"{video}{label}  {stages}")
+        jobs = cache.live_leases(video)
+        print(f"{video}{label}  {stages}" + (f"  [in use by {', '.join(jobs)}]" if jobs else ""))
     return 0

@@ -71,3 +71,22 @@ def test_batch_writable_check_leaves_no_local_folder_for_object_store_urls(tmp_p
     assert list(tmp_path.iterdir()) == []
     _check_writable(JobConfig(source="s3://b/in", dest="s3://b/out", report="local-reports/r"))
     assert [p.name for p in tmp_path.iterdir()] == ["local-reports"]
+
+
+def test_clear_keeps_what_a_running_job_uses_and_ls_names_it(tmp_path, capsys):
+    """`isvi cache clear` while a batch job runs on the cache removed the stages (and the unfinished
+    outputs it was writing) from under it; now a video with a live lease is kept unless --force."""
+    cache = ZarrCache(str(tmp_path))
+    for vid in ("vidA", "vidB"):
+        cache.write(StageKey(vid, "shot-0000", "flow", "w0000", "a" * 16), {"x": np.zeros((2, 1, 1))}, 2)
+        cache.create(StageKey(vid, "shot-0000", "fill", "w0000", "b" * 16), {"x": ((2, 1, 1), np.uint8)}, 2)
+    cache.take_lease("vidA", "job-1-running")  # this process: alive
+    assert main(["cache", "ls", str(tmp_path)]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        "vidA  flow:1 fill:0(+1 unfinished)  [in use by job-1-running]", "vidB  flow:1 fill:0(+1 unfinished)"]
+    assert main(["cache", "clear", str(tmp_path), "--incomplete"]) == 0
+    assert "kept 1 video(s) that a running batch job uses: vidA" in capsys.readouterr().err
+    assert {(r["video"], r["stage"]) for r in cache.ls()} == {("vidA", "flow"), ("vidA", "fill"), ("vidB", "flow")}
+    assert main(["cache", "clear", str(tmp_path)]) == 0 and {r["video"] for r in cache.ls()} == {"vidA"}
+    assert main(["cache", "clear", str(tmp_path), "--video", "vidA"]) == 0 and len(cache.ls()) == 2
+    assert main(["cache", "clear", str(tmp_path), "--force"]) == 0 and cache.ls() == []
