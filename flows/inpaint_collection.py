@@ -37,7 +37,7 @@ from prefect.futures import wait  # noqa: E402
 from flows.config import JobConfig  # noqa: E402
 from flows.runtime import count_gpus, default_task_runner, prefect_server, task_runner  # noqa: E402
 from storage.manifests import DETECTED_MASKS, exists, list_videos, release  # noqa: E402
-from storage.zarr_cache import ZarrCache, get_fs, put_bytes  # noqa: E402
+from storage.zarr_cache import ZarrCache, get_fs, is_local, put_bytes  # noqa: E402
 from tasks import stage_tasks as T  # noqa: E402
 from tasks.automask import auto_mask_pools, mask_of, scratch_dir  # noqa: E402
 from tasks.keys import encode_key, plan_shot  # noqa: E402
@@ -49,6 +49,19 @@ REPORT_FIELDS = ("name", "status", "frames", "frames_with_hole", "frames_with_te
                  "duplicate_of")
 NO_TEXT_NOTE = "no text found; copied through"
 REPORT_EVERY_S = 60.0  # the report is rewritten while the job runs, at most this often
+
+
+def _on_workers(fn, *args) -> None:
+    """Run ``fn(*args)`` on every Dask worker as well: a stage on another host than the flow's
+    copies a remote source in there (``VideoRef.local_file``), and only a call on that host can
+    remove it. Best effort: a clean-up that fails is logged, never fails the job."""
+    try:
+        from prefect_dask import get_dask_client
+
+        with get_dask_client() as client:
+            client.run(fn, *args)
+    except Exception as exc:  # noqa: BLE001
+        logging.getLogger("isvi.batch").warning("clean-up on the Dask workers failed: %s", exc)
 
 
 def _gpu(job: JobConfig):
@@ -242,6 +255,8 @@ def inpaint_collection(job: JobConfig) -> list[dict]:
         in_work[source] -= 1
         if in_work[source] == 0:
             release(source, scratch)
+            if not is_local(source):
+                _on_workers(release, source, scratch)
 
     # A pool's evidence includes its finished videos, so its mask does not change as a re-run skips them.
     pool_of = {}
@@ -332,6 +347,8 @@ def inpaint_collection(job: JobConfig) -> list[dict]:
                 last_report = time.monotonic()
     finally:  # what is left: the skipped videos a pooled detection read, or all of it when interrupted
         shutil.rmtree(scratch, ignore_errors=True)
+        if any(not is_local(s) for s in source_of.values()):
+            _on_workers(shutil.rmtree, scratch, True)
         for vid in {v for v, n in id_users.items() if n > 0}:
             with contextlib.suppress(Exception):  # the error that got here matters more
                 cache.end_lease(vid, holder)

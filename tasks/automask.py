@@ -176,9 +176,10 @@ def write_mask_preview(v: VideoRef, cfg: InpaintConfig, cache: ZarrCache, url: s
     from tasks.config import text_params_for
 
     params = text_params_for(v.mask, cfg.text)
-    with VideoSource(v.local, folder_fps=cfg.fps_fraction) as src:
+    local = v.local_file()
+    with VideoSource(local, folder_fps=cfg.fps_fraction) as src:
         # The whole mask, also when the frame is one the video's inpainting leaves alone.
-        masks = open_video_holes(v.mask, v.boxes, src.info, cache=cache, video_id=v.video_id, local=v.local,
+        masks = open_video_holes(v.mask, v.boxes, src.info, cache=cache, video_id=v.video_id, local=local,
                                  mask_pool=v.mask_pool, auto_frames="all", text_params=params)
         k = preview_frame(src.info.frames, _clearest_frame(v, cache, params))
         frame = src.read(k, k + 1)[0]

@@ -7,11 +7,14 @@ cache and never travel through the Dask scheduler or Prefect results.
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
-from storage.zarr_cache import StageComplete, StageKey, ZarrCache
+from storage.manifests import localize
+from storage.zarr_cache import StageComplete, StageKey, ZarrCache, is_local
 
 log = logging.getLogger("isvi.batch")
 
@@ -45,6 +48,14 @@ class VideoRef:
     frames_with_hole: int | None = None  # frames the mask has a hole in (an auto mask: those showing the overlay)
     frames_with_text: int | None = None  # a text mask: how many frames had text; else None
     text_frames: str | None = None  # a text mask: the frames with text, as ranges ("12-40, 55-60"); else None
+
+    def local_file(self) -> str:
+        """The source as a local file on this host: ``local``, copied in again from ``source`` when
+        this host has no copy (a Dask worker on another host than the probe's, or after the
+        flow released the copy), at the same path (``storage.manifests.localize``)."""
+        if is_local(self.source) or os.path.exists(self.local):
+            return self.local
+        return str(localize(self.source, Path(self.local).parent.parent))
 
 
 @dataclass(frozen=True)

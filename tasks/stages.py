@@ -42,8 +42,9 @@ def decode_shot(v: VideoRef, shot: ShotSpec, key: StageKey, cfg: InpaintConfig, 
     n, chunk = shot.stop - shot.start, chunk_frames(cfg)
 
     def compute():
-        with VideoSource(v.local, folder_fps=cfg.fps_fraction) as src:
-            masks = open_video_holes(v.mask, v.boxes, src.info, cache=cache, video_id=v.video_id, local=v.local,
+        local = v.local_file()
+        with VideoSource(local, folder_fps=cfg.fps_fraction) as src:
+            masks = open_video_holes(v.mask, v.boxes, src.info, cache=cache, video_id=v.video_id, local=local,
                                      mask_pool=v.mask_pool, auto_frames=cfg.auto_mask_frames,
                                      text_params=text_params_for(v.mask, cfg.text))
             group = cache.create(key, {"frames": ((n, v.height, v.width, 3), np.uint8),
@@ -176,7 +177,8 @@ def encode_video(v: VideoRef, key: StageKey, composites: list[StageRef], cfg: In
     if cache.is_complete(key) and exists(v.output):
         return StageRef(key, v.name, computed=False, seconds=0.0)
     t0 = time.perf_counter()
-    with VideoSource(v.local, folder_fps=Fraction(v.fps)) as src:
+    local = v.local_file()
+    with VideoSource(local, folder_fps=Fraction(v.fps)) as src:
         info = src.info  # with the source's frame times, which the output keeps
     remote = not is_local(v.output)
     if remote:
@@ -187,7 +189,7 @@ def encode_video(v: VideoRef, key: StageKey, composites: list[StageRef], cfg: In
         dest.parent.mkdir(parents=True, exist_ok=True)
     try:
         with FrameWriter(dest, info, codec=cfg.codec, crf=cfg.crf, preset=cfg.preset,
-                         copy_streams_from=None if v.is_folder else Path(v.local), overwrite=cfg.overwrite) as writer:
+                         copy_streams_from=None if v.is_folder else Path(local), overwrite=cfg.overwrite) as writer:
             for c in composites:
                 x, attrs = cache.read(c.key, ["frames"])
                 frames = x["frames"]

@@ -22,6 +22,11 @@ def run_all(item, out, cfg, cache, detect=True, **kw):
     if not detect:
         cfg = cfg.model_copy(update={"detect_shots": False})
     v = probe_video(item, str(out), cfg, cache, **kw)
+    return v, run_stages(v, cfg, cache)
+
+
+def run_stages(v, cfg, cache):
+    """The stages after the probe of ``v``, in the flow's order; returns their refs."""
     refs, composites = [], []
     for shot in v.shots:
         plan = plan_shot(v, shot, cfg)
@@ -36,7 +41,7 @@ def run_all(item, out, cfg, cache, detect=True, **kw):
             refs += [f, c, fi, prev]
             composites.append(prev)
     refs.append(stages.encode_video(v, encode_key(v, [c.key.fp for c in composites], cfg), composites, cfg, cache))
-    return v, refs
+    return refs
 
 
 def test_same_frames_as_isvi_inpaint(clip, tmp_path):
@@ -126,3 +131,24 @@ def test_references_past_the_window_same_as_isvi_inpaint(tmp_path):
     np.testing.assert_array_equal(batch, read_video(tmp_path / "single.mkv")[0])
     err = np.abs(batch[:10, 10:30, 20:44].astype(int) - still[:10, 10:30, 20:44]).mean()
     assert err < 2.0  # copied from a frame that shows it (a spatial fill is far off on this photograph)
+
+
+def test_stages_on_a_host_without_the_probes_copy_fetch_the_source_again(clip, tmp_path, s3_bucket):
+    """On a Dask cluster of several hosts a remote source is copied where the probe ran; a stage on
+    another host read ``v.local``, a path that does not exist there. Removing the copy after the
+    probe stands in for that host: the stages copy the source in again and give the same output."""
+    import s3fs
+
+    from storage.manifests import release
+
+    fs = s3fs.S3FileSystem(skip_instance_cache=True)
+    fs.put_file(str(clip), f"{s3_bucket[5:]}/in/pan.mkv")
+    url, scratch = f"{s3_bucket}/in/pan.mkv", str(tmp_path / "scratch")
+    cfg = CFG.model_copy(update={"detect_shots": False})
+    v = probe_video(VideoItem(url, "pan.mkv"), str(tmp_path / "remote.mkv"), cfg, ZarrCache(str(tmp_path / "c")),
+                    scratch=scratch)
+    release(url, scratch)
+    assert not (tmp_path / "scratch").exists() or not any((tmp_path / "scratch").rglob("*.mkv"))
+    run_stages(v, cfg, ZarrCache(str(tmp_path / "c")))
+    run_all(VideoItem(str(clip), "pan.mkv"), tmp_path / "local.mkv", cfg, ZarrCache(str(tmp_path / "c2")))
+    np.testing.assert_array_equal(read_video(tmp_path / "remote.mkv")[0], read_video(tmp_path / "local.mkv")[0])
