@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import PurePosixPath
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from tasks.config import InpaintConfig
 from media.video import LOSSLESS_CONTAINERS
@@ -37,6 +38,26 @@ class JobConfig(BaseModel):
     videos_in_work: int = Field(16, ge=1, description="videos in work at once (probed, a remote source "
                                 "downloaded, stages queued), in order; the next starts when the oldest ends")
 
+    @field_validator("source", "dest", "cache", "report")
+    @classmethod
+    def _absolute(cls, value: str | None) -> str | None:
+        return _absolute_path(value)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _absolute_inpaint_paths(cls, data: Any) -> Any:
+        """The mask file and model folder as absolute paths, as the other paths (:func:`_absolute_path`)."""
+        if isinstance(data, dict) and data.get("inpaint") is not None:
+            inpaint = data["inpaint"]
+            fields = ({k: getattr(inpaint, k) for k in ("mask", "models")} if isinstance(inpaint, InpaintConfig)
+                      else dict(inpaint))
+            changed = {k: _absolute_path(fields[k]) for k in ("mask", "models")
+                       if isinstance(fields.get(k), str) and fields[k] not in ("auto", "text")}
+            if changed:
+                data = {**data, "inpaint": inpaint.model_copy(update=changed) if isinstance(inpaint, InpaintConfig)
+                        else {**inpaint, **changed}}
+        return data
+
     @property
     def cache_url(self) -> str:
         return self.cache or self.dest.rstrip("/") + ".isvi-cache"
@@ -55,3 +76,12 @@ class JobConfig(BaseModel):
         if self.inpaint.codec == "ffv1" and p.suffix and p.suffix.lower() not in LOSSLESS_CONTAINERS:
             p = p.with_suffix(".mkv")
         return f"{self.dest.rstrip('/')}/{p.as_posix()}"
+
+
+def _absolute_path(value: str | None) -> str | None:
+    """A relative local path made absolute against this process's working folder. The job's paths
+    are read by Dask workers, which on a cluster (``--cluster``) run in folders of their own: a
+    relative ``out/`` was each worker's ``out/``. URLs (``s3://``, ``file://``) are kept."""
+    if value is None or "://" in value or os.path.isabs(value):
+        return value
+    return os.path.abspath(value)
