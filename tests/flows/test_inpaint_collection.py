@@ -253,24 +253,24 @@ def test_a_job_leaves_the_stages_another_job_on_the_cache_uses(prefect_api, tmp_
     """Two jobs on one cache and one video (a scheduled run starting while the last one still runs):
     the first to finish removed the shot stages under the other, whose video then failed. A job
     now holds a lease on each video it works on, and removes nothing another live job holds."""
+    from tasks.keys import content_id
+
     src = tmp_path / "in"
     src.mkdir()
-    write_clip(src / "a.mkv", pan_frames(24))
+    clip = write_clip(src / "a.mkv", pan_frames(24))
     dest, cache = tmp_path / "out", tmp_path / "cache"
+    leases = cache / content_id(clip, None, (BOX,)) / "leases"  # the video's id, as the probe makes it
+    leases.mkdir(parents=True)
     run = ["batch", str(src), "-o", str(dest), "--cache", str(cache), *METHOD]
-    assert main([*run, "--keep-cache"]) == 0
-    (video,) = [p for p in cache.iterdir() if p.is_dir()]
-    assert list(video.glob("shot-*")) and not list(video.glob("leases/*"))  # its own lease ended with it
     other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])  # the other job
     try:
-        (video / "leases").mkdir(exist_ok=True)
-        (video / "leases" / "job-other.lease.json").write_text(
+        (leases / "job-other.lease.json").write_text(
             json.dumps({"host": socket.gethostname(), "pid": other.pid, "taken": time.time()}))
-        assert main([*run, "--overwrite"]) == 0
-        assert list(video.glob("shot-*/*.complete.json"))  # kept for the other job
-        assert [p.name for p in video.glob("leases/*")] == ["job-other.lease.json"]
+        assert main(run) == 0
+        assert list(leases.parent.glob("shot-*/*.complete.json"))  # kept for the other job
+        assert [p.name for p in leases.iterdir()] == ["job-other.lease.json"]  # this job's own lease ended
     finally:
         other.kill()
         other.wait()
     assert main([*run, "--overwrite"]) == 0  # the other job is gone (its lease left behind, as after a crash)
-    assert not list(video.glob("shot-*"))
+    assert not list(leases.parent.glob("shot-*"))
