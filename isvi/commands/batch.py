@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+from pathlib import Path
 
 from flows.config import JobConfig
 from isvi.commands.method_options import (MASK, METHOD, OUTPUT, SHOTS, add_options, add_text_options,
@@ -34,6 +36,8 @@ in '<DEST>/isvi-report-masks/<name>.png'.
 With --mask text, the report lists each video's frames with text (its mask is shown there on the middle
 one); a video without text is copied through. The text detector's options (--text-...) apply to
 --mask text and to a manifest's text masks; in the TOML file they go in an [inpaint.text] table.
+With --cluster, local paths (SOURCE, DEST, --cache, masks) must be on a folder every worker shares;
+this is checked before any work (or use URLs).
 Exit code 0 only if no video failed.
 """
 
@@ -147,6 +151,46 @@ def _check_writable(job: JobConfig) -> None:
             raise InputError(folder, f"cannot be written ({exc.strerror or exc})") from None
 
 
+def _check_cluster_sees(job: JobConfig, items: list, address: str) -> None:
+    """With ``--cluster``, every local path of the job (DEST, the cache, the report's folder, local
+    sources and mask files) must be the same on every worker's host (a shared folder): else each
+    worker writes stages to its own disk and the others cannot read them. A marker file is put in
+    each folder and looked for, with the sources, on every worker; the first path a worker cannot
+    see is named in a one-line :class:`InputError`, as is a scheduler that cannot be reached.
+    Workers that join after the check (an adaptive cluster scaling up) are not checked."""
+    import uuid
+
+    from distributed import Client
+
+    from isvi_models.errors import InputError
+    from storage.zarr_cache import is_local, local_path
+
+    report_folder = job.report_prefix.rsplit("/", 1)[0] if "/" in job.report_prefix else "."
+    folders = [local_path(u) for u in dict.fromkeys((job.dest, job.cache_url, report_folder)) if is_local(u)]
+    files = sorted({i.source for i in items if is_local(i.source)}
+                   | {i.mask for i in items if i.mask and i.mask not in ("auto", "text") and is_local(i.mask)}
+                   | ({job.inpaint.mask} if job.inpaint.mask and job.inpaint.mask not in ("auto", "text") else set()))
+    markers = {folder / f".isvi-visible-{uuid.uuid4().hex[:12]}": folder for folder in folders}
+    try:
+        for m in markers:
+            m.write_bytes(b"")
+        wanted = [str(m) for m in markers] + files
+        try:
+            with Client(address, timeout="30s") as client:
+                seen = client.run(lambda paths: [os.path.exists(p) for p in paths], wanted)
+        except (OSError, TimeoutError) as exc:
+            raise InputError(address, f"cannot reach the Dask scheduler ({exc})") from None
+    finally:
+        for m in markers:
+            m.unlink(missing_ok=True)
+    shown = [str(markers[Path(p)]) if Path(p) in markers else p for p in wanted]
+    for worker, found in sorted(seen.items()):
+        for path, ok in zip(shown, found):
+            if not ok:
+                raise InputError(path, f"is not visible on Dask worker {worker}: with --cluster the job's local "
+                                       "paths must be on a folder every worker shares (or use URLs: s3://...)")
+
+
 def run(args: argparse.Namespace) -> int:
     import os
 
@@ -169,6 +213,8 @@ def run(args: argparse.Namespace) -> int:
     refuse_text_options(args, job.inpaint, any(mask_of(i, job.inpaint)[0] == "text" for i in items),
                         "[inpaint.text]")
     _check_writable(job)  # and an unwritable DEST, cache or report folder, not after all the work
+    if args.cluster:
+        _check_cluster_sees(job, items, args.cluster)  # and a cluster whose workers cannot see them
     from flows.inpaint_collection import run_collection
 
     rows = run_collection(job, cluster=args.cluster, workers=args.workers)
