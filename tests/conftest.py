@@ -40,6 +40,21 @@ def prefect_api(tmp_path_factory):
         yield api
 
 
+@pytest.fixture
+def on_prefect_server(prefect_api):
+    """The test's flows run on the session's Prefect server. Without it, a CLI that runs a flow with
+    no ``PREFECT_API_URL`` (``isvi benchmark``, ``isvi train``) starts Prefect's temporary server, whose
+    "Stopping..." line at interpreter exit went to a stream pytest had closed (a logging traceback in
+    CI's output)."""
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    from prefect.logging.handlers import APILogHandler
+
+    with temporary_settings(updates={PREFECT_API_URL: prefect_api}):
+        yield prefect_api
+        APILogHandler().flush()  # the flow's last logs, while the server still runs
+
+
 @pytest.fixture(scope="session")
 def s3_endpoint():
     """A real S3-compatible server (moto_server) on loopback, one per test session."""

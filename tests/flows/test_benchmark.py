@@ -40,16 +40,10 @@ def clips_dir(tmp_path_factory):
     return root
 
 
-def test_benchmark_writes_a_report_with_honest_numbers(prefect_api, clips_dir, tmp_path, capsys):
-    from prefect.settings import PREFECT_API_URL, temporary_settings
-
+def test_benchmark_writes_a_report_with_honest_numbers(on_prefect_server, clips_dir, tmp_path, capsys):
     out = tmp_path / "report"
-    # On the session's server: in its own (Prefect's temporary server, as `isvi benchmark` runs
-    # without PREFECT_API_URL) the "Stopping..." line at interpreter exit went to a stream pytest
-    # had closed, a logging traceback in CI's output.
-    with temporary_settings(updates={PREFECT_API_URL: prefect_api}):
-        rc = main(["benchmark", str(clips_dir), "-o", str(out), "--methods", "telea,temporal_nearest,blank",
-                   "--max-frames", "5", "--sheet-frames", "2"])
+    rc = main(["benchmark", str(clips_dir), "-o", str(out), "--methods", "telea,temporal_nearest,blank",
+               "--max-frames", "5", "--sheet-frames", "2"])
     assert rc == 0, capsys.readouterr()
     data = json.loads((out / "results.json").read_text())
     assert set(data["clips"]) == {"pan", "still"}

@@ -165,7 +165,7 @@ def test_loss_falls_and_export_runs(tmp_path, igfc_zarr):
 
 
 @pytest.mark.slow
-def test_cli_train_runs_the_prefect_flow(tmp_path, asfn_zarr):
+def test_cli_train_runs_the_prefect_flow(on_prefect_server, tmp_path, asfn_zarr):
     from isvi.cli import main
 
     out = tmp_path / "run"
@@ -176,7 +176,7 @@ def test_cli_train_runs_the_prefect_flow(tmp_path, asfn_zarr):
     assert (out / "loss.png").is_file()
 
 
-def test_cli_prepares_propagated_asfn_samples(tmp_path):
+def test_cli_prepares_propagated_asfn_samples(on_prefect_server, tmp_path):
     from isvi.cli import main
     from tests.batch_clips import write_clip
     from tests.synth import panned_clip
@@ -202,7 +202,7 @@ def test_cli_refuses_the_devset(tmp_path):
     assert main(["train", "igfc", "-o", str(tmp_path / "o"), "--clips", str(devset)]) == 2
 
 
-def test_cli_warm_start_begins_from_the_given_weights(tmp_path, asfn_zarr):
+def test_cli_warm_start_begins_from_the_given_weights(on_prefect_server, tmp_path, asfn_zarr):
     """--init-from loads the weights (and --reinit re-draws the named ones) before step 1."""
     from isvi.cli import main
 
