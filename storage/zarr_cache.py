@@ -316,9 +316,14 @@ class ZarrCache:
         """Holders of the leases on ``video`` whose job may still run: on this host, those whose
         process is alive; from another host, those younger than ``LEASE_TTL_S``. A lease that
         cannot be read counts as live (keeping data is the safe mistake)."""
-        fs = self.fs
-        live = []
-        for p in fs.glob(f"{self.root}/{video}/leases/*{LEASE_SUFFIX}"):
+        return self.videos_in_use(video).get(video, [])
+
+    def videos_in_use(self, video: str = "*") -> dict[str, list[str]]:
+        """Video id -> holders of its live leases (see :meth:`live_leases`), for every video of the
+        cache in one listing (or for ``video``)."""
+        fs, root = self.fs, self.root
+        live: dict[str, list[str]] = {}
+        for p in sorted(fs.glob(f"{root}/{video}/leases/*{LEASE_SUFFIX}")):
             try:
                 info = json.loads(fs.cat_file(p))
                 alive = (_pid_alive(int(info["pid"])) if info.get("host") == socket.gethostname()
@@ -328,7 +333,8 @@ class ZarrCache:
             except (OSError, ValueError, KeyError, TypeError):
                 alive = True
             if alive:
-                live.append(p.rsplit("/", 1)[-1][:-len(LEASE_SUFFIX)])
+                vid, _, name = p[len(root) + 1:].partition("/leases/")
+                live.setdefault(vid, []).append(name[:-len(LEASE_SUFFIX)])
         return live
 
     def drop_shots(self, video: str) -> int:
@@ -353,17 +359,12 @@ class ZarrCache:
             fs.rm(g, recursive=True)
         return len(groups)
 
-    def videos(self) -> list[str]:
-        """Ids of the videos with anything under the cache root."""
+    def clear(self, video: str | None = None, incomplete_only: bool = False, keep: Iterable[str] = ()) -> int:
+        """Remove one video's cache, all of it, or only outputs without a marker, except the videos in
+        ``keep``; returns outputs removed."""
         fs, root = self.fs, self.root
-        if not fs.exists(root):
-            return []
-        return sorted(p.rstrip("/").rsplit("/", 1)[-1] for p in fs.ls(root, detail=False) if fs.isdir(p))
-
-    def clear(self, video: str | None = None, incomplete_only: bool = False) -> int:
-        """Remove one video's cache, all of it, or only outputs without a marker; returns outputs removed."""
-        fs, root = self.fs, self.root
-        rows = [r for r in self.ls() if video is None or r["video"] == video]
+        keep = set(keep)
+        rows = [r for r in self.ls() if (video is None or r["video"] == video) and r["video"] not in keep]
         if incomplete_only:
             rows = [r for r in rows if not r["complete"]]
             for r in rows:
@@ -371,6 +372,7 @@ class ZarrCache:
                       + f"{r['fp']}.zarr", recursive=True)
             return len(rows)
         targets = [f"{root}/{video}"] if video else [p for p in fs.ls(root, detail=False)] if fs.exists(root) else []
+        targets = [t for t in targets if t.rstrip("/").rsplit("/", 1)[-1] not in keep]
         for t in targets:
             if fs.exists(t):
                 fs.rm(t, recursive=True)

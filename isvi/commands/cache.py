@@ -31,9 +31,8 @@ def run(args: argparse.Namespace) -> int:
     cache = ZarrCache(args.url)
     if args.action == "clear":
         # a running job's unfinished outputs are the ones it is writing: leave its videos alone
-        videos = [args.video] if args.video else cache.videos()
-        busy = [] if args.force else [v for v in videos if cache.live_leases(v)]
-        n = sum(cache.clear(v, incomplete_only=args.incomplete) for v in videos if v not in busy)
+        busy = [] if args.force else sorted(cache.videos_in_use(args.video or "*"))
+        n = cache.clear(args.video, incomplete_only=args.incomplete, keep=busy)
         print(f"removed {n} stage outputs", file=sys.stderr)
         if busy:
             print(f"kept {len(busy)} video(s) that a running batch job uses: {', '.join(busy)} "
@@ -50,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
     per = {}
     for r in rows:
         per.setdefault(r["video"], Counter())[(r["stage"], r["complete"])] += 1
-    encoded = cache.encoded_videos()
+    encoded, in_use = cache.encoded_videos(), cache.videos_in_use()
     for video in sorted(per.keys() | names.keys()):
         c = per.get(video, Counter())
         stages = " ".join(f"{s}:{c[(s, True)]}" + (f"(+{c[(s, False)]} unfinished)" if c[(s, False)] else "")
@@ -59,6 +58,6 @@ def run(args: argparse.Namespace) -> int:
         if not stages:  # only its markers: a finished video's intermediates are removed unless --keep-cache
             stages = "encoded; per-shot intermediates removed" if video in encoded else "probed; no stage outputs"
         label = f" ({', '.join(names[video])})" if names.get(video) else ""
-        jobs = cache.live_leases(video)
+        jobs = in_use.get(video)
         print(f"{video}{label}  {stages}" + (f"  [in use by {', '.join(jobs)}]" if jobs else ""))
     return 0
