@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from storage.manifests import DETECTED_MASKS
 from tasks.config import InpaintConfig
 from media.video import LOSSLESS_CONTAINERS
 
@@ -52,7 +53,7 @@ class JobConfig(BaseModel):
             fields = ({k: getattr(inpaint, k) for k in ("mask", "models")} if isinstance(inpaint, InpaintConfig)
                       else dict(inpaint))
             changed = {k: _absolute_path(fields[k]) for k in ("mask", "models")
-                       if isinstance(fields.get(k), str) and fields[k] not in ("auto", "text")}
+                       if isinstance(fields.get(k), str) and fields[k] not in DETECTED_MASKS}
             if changed:
                 data = {**data, "inpaint": inpaint.model_copy(update=changed) if isinstance(inpaint, InpaintConfig)
                         else {**inpaint, **changed}}

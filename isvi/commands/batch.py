@@ -121,22 +121,25 @@ def _text_detail(row: dict) -> str:
     return ""
 
 
+def _local_folders(job: JobConfig) -> list[Path]:
+    """The local folders the run writes to: DEST, the cache, the report's (URLs left out)."""
+    from storage.zarr_cache import is_local, local_path
+
+    # The report's folder cut by string: PurePosixPath folds "s3://b/out" into "s3:/b/out", which reads
+    # as a local path and used to leave a folder named "s3:" in the working directory.
+    report_folder = job.report_prefix.rsplit("/", 1)[0] if "/" in job.report_prefix else "."
+    return [local_path(u) for u in dict.fromkeys((job.dest, job.cache_url, report_folder)) if is_local(u)]
+
+
 def _check_writable(job: JobConfig) -> None:
     """Each local folder the run writes to (DEST, the cache, the report's) is created if missing and
     takes a file, or a one-line :class:`InputError` names it."""
     import tempfile
 
     from isvi_models.errors import InputError
-    from storage.zarr_cache import is_local, local_path
 
     made: list = []  # folders this check created, removed again if a later one fails
-    # The report's folder cut by string: PurePosixPath folds "s3://b/out" into "s3:/b/out", which reads
-    # as a local path and used to leave a folder named "s3:" in the working directory.
-    report_folder = job.report_prefix.rsplit("/", 1)[0] if "/" in job.report_prefix else "."
-    for url in (job.dest, job.cache_url, report_folder):
-        if not is_local(url):
-            continue
-        folder = local_path(url)
+    for folder in _local_folders(job):
         try:
             made += [p for p in (folder, *folder.parents) if not p.exists()]
             folder.mkdir(parents=True, exist_ok=True)
@@ -163,14 +166,13 @@ def _check_cluster_sees(job: JobConfig, items: list, address: str) -> None:
     from distributed import Client
 
     from isvi_models.errors import InputError
-    from storage.zarr_cache import is_local, local_path
+    from storage.manifests import DETECTED_MASKS
+    from storage.zarr_cache import is_local
 
-    report_folder = job.report_prefix.rsplit("/", 1)[0] if "/" in job.report_prefix else "."
-    folders = [local_path(u) for u in dict.fromkeys((job.dest, job.cache_url, report_folder)) if is_local(u)]
+    masks = {i.mask for i in items} | {job.inpaint.mask}
     files = sorted({i.source for i in items if is_local(i.source)}
-                   | {i.mask for i in items if i.mask and i.mask not in ("auto", "text") and is_local(i.mask)}
-                   | ({job.inpaint.mask} if job.inpaint.mask and job.inpaint.mask not in ("auto", "text") else set()))
-    markers = {folder / f".isvi-visible-{uuid.uuid4().hex[:12]}": folder for folder in folders}
+                   | {m for m in masks if m and m not in DETECTED_MASKS and is_local(m)})
+    markers = {folder / f".isvi-visible-{uuid.uuid4().hex[:12]}": folder for folder in _local_folders(job)}
     try:
         for m in markers:
             m.write_bytes(b"")
