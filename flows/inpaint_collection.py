@@ -40,7 +40,7 @@ from storage.manifests import DETECTED_MASKS, exists, list_videos, release  # no
 from storage.zarr_cache import ZarrCache, get_fs, is_local, put_bytes  # noqa: E402
 from tasks import stage_tasks as T  # noqa: E402
 from tasks.automask import auto_mask_pools, mask_of, scratch_dir  # noqa: E402
-from tasks.keys import encode_key, plan_shot  # noqa: E402
+from tasks.keys import encode_key, overlay_key, plan_shot  # noqa: E402
 from tasks.refs import StageRef, cached  # noqa: E402
 
 GPU_STAGES = ("flow", "complete", "fill")
@@ -193,6 +193,10 @@ def _submit_stages(v, job: JobConfig, cache: ZarrCache, computed_by: dict, rows:
         """A ref for a stage whose marker exists (not submitted: no task, no Prefect overhead)."""
         return cached(cache, key, v.name)
 
+    okey = overlay_key(v, cfg)
+    o = None if okey is None else done(okey) or T.overlay.submit(v, okey, cfg, cache)
+    if o is not None:
+        futs.append(o)
     for shot in v.shots:
         plan = plan_shot(v, shot, cfg)
         d = done(plan.decode) or T.decode.submit(v, shot, plan.decode, cfg, cache)
@@ -207,7 +211,7 @@ def _submit_stages(v, job: JobConfig, cache: ZarrCache, computed_by: dict, rows:
                 with _gpu(job):
                     f = done(wk.flow) or T.flow.submit(v, shot, wk, d, prev, cfg, cache)
                     c = done(wk.complete) or T.complete.submit(v, shot, wk, f, cfg, cache)
-                    fi = done(wk.fill) or T.fill.submit(v, shot, wk, f, c, cfg, cache)
+                    fi = done(wk.fill) or T.fill.submit(v, shot, wk, f, c, cfg, cache, o)
                 p = T.composite.submit(v, shot, wk, d, prev, f, fi, cfg, cache)
             futs += [x for x in (f, c, fi, p) if x is not None]
             composites.append(p)

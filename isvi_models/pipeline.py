@@ -25,6 +25,7 @@ from isvi_models.interfaces import FlowCompleter, FlowEstimator, GradientRefiner
 from isvi_models.ops.flow import DISFlowEstimator
 from isvi_models.ops.flow_completion import LaplaceCompleter, laplace_fill_flows
 from isvi_models.ops.masks import dilate_holes
+from isvi_models.ops.overlay import Overlay
 from isvi_models.ops.poisson import poisson_solve
 from isvi_models.ops.propagation import broken_pairs
 from isvi_models.ops.reconstruct import Reach, fill_holes
@@ -32,7 +33,7 @@ from isvi_models.ops.rigid_flow import clean_noise_flow
 from isvi_models.ops.references import ReferenceView, reference_colours
 from isvi_models.ops.static_fill import static_fill
 from isvi_models.ops.still import is_still, snap_still
-from isvi_models.region import WorkingSet, crop_to_working, paste_back, working_region
+from isvi_models.region import Region, WorkingSet, crop_to_working, paste_back, working_region
 
 StageNote = Callable[[str], None]
 
@@ -89,6 +90,19 @@ def crop_references(refs: References | None, work: WorkingSet) -> References | N
         return None
     cut = crop_to_working(refs.frames, refs.holes, work.region)
     return References(cut.frames, cut.holes, refs.times)
+
+
+def crop_overlay(overlay: Overlay | None, region: Region) -> tuple[np.ndarray, np.ndarray] | None:
+    """The overlay's opacity over a window's working region, at its working size (NaN where not
+    recoverable; nearest-neighbour scaling, so NaN stays NaN), and its colour: what :func:`fill` takes."""
+    if overlay is None:
+        return None
+    import cv2
+
+    opacity = overlay.over(region.y0, region.x0, region.y1 - region.y0, region.x1 - region.x0)
+    if opacity.shape[::-1] != region.working_size:
+        opacity = cv2.resize(opacity, region.working_size, interpolation=cv2.INTER_NEAREST)
+    return opacity, overlay.colour
 
 
 def prefill_for_flow(frames: np.ndarray, holes: np.ndarray) -> np.ndarray:
@@ -204,10 +218,13 @@ def reference_reach(refs: References | None, s: MethodSettings, n_frames: int = 
 
 
 def fill(frames: np.ndarray, holes: np.ndarray, flow_fwd: np.ndarray, flow_bwd: np.ndarray, s: MethodSettings,
-         on_stage: StageNote | None = None, references: References | None = None) -> np.ndarray:
+         on_stage: StageNote | None = None, references: References | None = None,
+         overlay: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
     """Gradient propagation along the completed flows, fusion, key frames and Poisson (``ops.reconstruct``),
     after the zero-motion candidate (``ops.static_fill``) when the settings ask for it. ``references``:
-    working-size frames of the shot (:func:`crop_references`) that key frames look positions up in."""
+    working-size frames of the shot (:func:`crop_references`) that key frames look positions up in;
+    ``overlay``: a semi-transparent overlay's opacity and colour over the working region
+    (:func:`crop_overlay`), undone where no chain reaches."""
     if s.zero_motion:
         frames, holes = static_fill(frames, holes, flow_fwd, flow_bwd)
     reach = None
@@ -218,11 +235,12 @@ def fill(frames: np.ndarray, holes: np.ndarray, flow_fwd: np.ndarray, flow_bwd: 
     return fill_holes(frames, holes, flow_fwd, flow_bwd, consistency_px=s.consistency_px, alpha=s.alpha,
                       spatial_method=s.spatial_fill, max_key_frames=s.max_key_frames,
                       max_trace_px=s.max_trace_px, refiner=s.refiner,
-                      reach=reach, on_stage=on_stage)
+                      reach=reach, overlay=overlay, on_stage=on_stage)
 
 
 def inpaint_window(frames: np.ndarray, holes: np.ndarray, settings: MethodSettings | None = None,
-                   on_stage: StageNote | None = None, references: References | None = None) -> np.ndarray:
+                   on_stage: StageNote | None = None, references: References | None = None,
+                   overlay: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
     """Inpaint float32 working frames (T, H, W, 3) in [0, 1] inside bool holes (T, H, W).
 
     ``on_stage(name)`` is called after each stage ("flow", "complete", then the fill's own).
@@ -235,13 +253,15 @@ def inpaint_window(frames: np.ndarray, holes: np.ndarray, settings: MethodSettin
     note("flow")
     fwd, bwd = complete_flow(fwd, bwd, holes, s)
     note("complete")
-    return fill(frames, holes, fwd, bwd, s, on_stage=note, references=references)
+    return fill(frames, holes, fwd, bwd, s, on_stage=note, references=references, overlay=overlay)
 
 
 def inpaint_frames(frames: np.ndarray, holes: np.ndarray, settings: MethodSettings,
-                   on_stage: StageNote | None = None, references: References | None = None) -> np.ndarray:
+                   on_stage: StageNote | None = None, references: References | None = None,
+                   overlay: Overlay | None = None) -> np.ndarray:
     """Inpaint uint8 frames (T, H, W, 3) inside (already grown) holes: crop, the method, paste back.
-    ``references``: full-resolution reference frames of the shot, raw, with their holes.
+    ``references``: full-resolution reference frames of the shot, raw, with their holes; ``overlay``:
+    the video's semi-transparent overlay (:func:`isvi_models.ops.overlay.estimate_overlay`), or None.
 
     Every pixel outside ``holes`` is returned bit-identical.
     """
@@ -249,5 +269,5 @@ def inpaint_frames(frames: np.ndarray, holes: np.ndarray, settings: MethodSettin
     if work is None:
         return frames.copy()
     result = inpaint_window(work.frames, work.holes, settings, on_stage=on_stage,
-                            references=crop_references(references, work))
+                            references=crop_references(references, work), overlay=crop_overlay(overlay, work.region))
     return paste_back(frames, holes, work.region, result)

@@ -132,6 +132,11 @@ class InpaintConfig(BaseModel):
                                   "that key frames look positions no chain reached up in (0: off)")
     reference_frames: int = Field(12, ge=0, le=64, description="references outside each window: the N nearest it "
                                   "(those inside it serve fixed cameras only)")
+    unblend_samples: int = Field(0, ge=0, le=1024, description="experimental: frames spread over the video "
+                                 "from which a semi-transparent overlay under a static mask is estimated and "
+                                 "undone where no frame shows what it covers (try 64); used only where the samples "
+                                 "determine it (frames of many shots, such as a broadcast's); 0: off "
+                                 "(benchmarks/unblend.md)")
     spatial_fill: Literal["telea", "ns", "biharmonic", "fsr", "shiftmap"] = "fsr"
     flow_completion: Literal["laplace", "igfc"] = "laplace"
     style_fusion: Literal["none", "asfn"] = "none"

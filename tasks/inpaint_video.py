@@ -22,11 +22,13 @@ from pathlib import Path
 import numpy as np
 
 from isvi_models.errors import InputError
+from isvi_models.ops.overlay import Overlay
 from isvi_models.pipeline import MethodSettings, References, inpaint_frames
 from isvi_models.windows import Window, apply_anchors, blend_lookahead, finalised, kept, plan_windows, reference_times
 from media.masks import MaskSource, open_holes
 from media.video import FrameWriter, VideoSource
 from tasks.config import InpaintConfig, method_settings, text_params
+from tasks.overlay import describe, video_overlay
 
 STAGES = ("decode", "flow", "complete", "propagate", "reconstruct", "encode")
 
@@ -88,9 +90,10 @@ class StageProgress:
 
 
 def run_windows(read: Reader, n_frames: int, cfg: InpaintConfig, settings: MethodSettings,
-                emit: Callable[[np.ndarray], None], progress: StageProgress) -> None:
+                emit: Callable[[np.ndarray], None], progress: StageProgress, overlay: Overlay | None = None) -> None:
     """Drive the windows: ``read(start, stop) -> (uint8 frames, grown holes)``; ``emit(frames)``
-    receives the finalised frames in order. Reference frames past a window are read with ``read`` too."""
+    receives the finalised frames in order. Reference frames past a window are read with ``read`` too.
+    ``overlay``: the video's semi-transparent overlay (:func:`tasks.overlay.video_overlay`), or None."""
     previous = None
     refs = ReferenceFrames(lambda t: tuple(a[0] for a in read(t, t + 1)), n_frames, cfg.reference_stride,
                            cfg.reference_frames)
@@ -113,7 +116,7 @@ def run_windows(read: Reader, n_frames: int, cfg: InpaintConfig, settings: Metho
                 seen.add(name)
                 progress.advance(name, new)
 
-        out = inpaint_frames(frames, holes, settings, on_stage=on_stage, references=references)
+        out = inpaint_frames(frames, holes, settings, on_stage=on_stage, references=references, overlay=overlay)
         blend_lookahead(out, holes, win, previous)
         t0 = time.perf_counter()
         emit(finalised(out, win))
@@ -130,8 +133,10 @@ def inpaint_arrays(frames: np.ndarray, holes: np.ndarray, cfg: InpaintConfig | N
     if frames.shape[:3] != holes.shape:
         raise InputError(None, f"holes have shape {holes.shape}, frames {frames.shape[:3]}")
     chunks: list[np.ndarray] = []
-    run_windows(lambda a, b: (frames[a:b].copy(), dilate_holes(holes[a:b], cfg.dilate_px)), frames.shape[0], cfg,
-                method_settings(cfg), chunks.append, StageProgress(frames.shape[0], enabled=False))
+    read = lambda a, b: (frames[a:b].copy(), dilate_holes(holes[a:b], cfg.dilate_px))  # noqa: E731
+    overlay, _ = video_overlay(read, frames.shape[0], cfg.unblend_samples)
+    run_windows(read, frames.shape[0], cfg, method_settings(cfg), chunks.append,
+                StageProgress(frames.shape[0], enabled=False), overlay)
     return np.concatenate(chunks) if chunks else frames.copy()
 
 
@@ -142,6 +147,7 @@ class InpaintReport:
     stage_seconds: dict[str, float] = field(default_factory=dict)
     passthrough: bool = False
     frames_with_hole: int | None = None  # frames the mask has a hole in (the others are copied)
+    overlay: str = ""  # what was done about a semi-transparent overlay (tasks.overlay.describe), if anything
 
 
 def check_output_path(input_path: Path, output: Path, overwrite: bool) -> None:
@@ -166,6 +172,7 @@ def inpaint_video(input_path: str | os.PathLike, output: str | os.PathLike, cfg:
         passthrough = not coverage.any()
         settings = method_settings(cfg)
         bars = StageProgress(info.frames, enabled=progress and not cfg.quiet)
+        overlay = None
         try:
             with FrameWriter(output, info, codec=cfg.codec, crf=cfg.crf, preset=cfg.preset,
                              copy_streams_from=None if info.is_folder else input_path,
@@ -175,15 +182,17 @@ def inpaint_video(input_path: str | os.PathLike, output: str | os.PathLike, cfg:
                         writer.write(src.read(s, s + cfg.window_frames))
                         bars.advance("encode", min(cfg.window_frames, info.frames - s))
                 else:
+                    overlay, _ = video_overlay(lambda a, b: (src.read(a, b), masks.read_holes(a, b, cfg.dilate_px)),
+                                               info.frames, cfg.unblend_samples, str(input_path))
                     for first, stop in video_shots(src, cfg):
                         run_windows(lambda a, b, o=first: (src.read(o + a, o + b), masks.read_holes(o + a, o + b,
                                                                                                      cfg.dilate_px)),
-                                    stop - first, cfg, settings, writer.write, bars)
+                                    stop - first, cfg, settings, writer.write, bars, overlay)
                 writer.finish(info.frames, input_path)
         finally:
             bars.close()
     return InpaintReport(info.frames, time.perf_counter() - started, dict(bars.seconds), passthrough,
-                         int(np.count_nonzero(coverage)))
+                         int(np.count_nonzero(coverage)), describe(overlay) if overlay is not None else "")
 
 
 def video_shots(src: VideoSource, cfg: InpaintConfig) -> list[tuple[int, int]]:

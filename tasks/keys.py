@@ -33,12 +33,15 @@ from tasks.refs import ShotSpec, VideoRef
 # flow 2: the stage also keeps the window's reference frames, cropped; fill 4: key frames look
 # positions no chain reached up in them (``isvi_models.ops.references``); fill 5: no chain crosses
 # a cut inside the window (``propagation.broken_pairs``).
-VERSIONS = {"probe": 1, "automask": 5, "presence": 1, "textmask": 1, "decode": 1, "flow": 2, "complete": 1,
-            "fill": 5, "composite": 2, "encode": 2}
+# overlay 1: a semi-transparent overlay estimated from frames over the whole video (``tasks.overlay``),
+# which the fill undoes where no chain reaches.
+VERSIONS = {"probe": 1, "automask": 5, "presence": 1, "textmask": 1, "decode": 1, "overlay": 1, "flow": 2,
+            "complete": 1, "fill": 5, "composite": 2, "encode": 2}
 
 # The configuration fields each stage reads (window geometry enters through the window itself).
 STAGE_FIELDS = {
     "decode": ("dilate_px",),
+    "overlay": ("dilate_px", "unblend_samples"),
     "flow": ("flow_preset", "max_side", "roi", "roi_margin_px", "reference_stride", "reference_frames",
              "noise_flow_px"),
     "complete": ("flow_dilate_px", "flow_completion", "models", "still_snap_px"),
@@ -150,6 +153,18 @@ def _window_geometry(win: Window) -> dict:
     return {"window": [win.start, win.stop, win.anchors, win.final_stop]}
 
 
+def overlay_key(v: VideoRef, cfg: InpaintConfig) -> StageKey | None:
+    """Where the video's semi-transparent overlay estimate lives (:mod:`tasks.overlay`); None when
+    ``unblend_samples`` is 0 (off). Per video: its samples are spread over every shot."""
+    if not cfg.unblend_samples:
+        return None
+    conf = stage_config(cfg, "overlay")
+    if v.mask == "auto":  # which frames have the hole, as for the decode
+        conf["auto_mask_frames"] = cfg.auto_mask_frames
+    return StageKey(v.video_id, "video", "overlay", "", stage_fingerprint("overlay", VERSIONS["overlay"], conf,
+                                                                          [v.video_id]))
+
+
 def decode_key(v: VideoRef, shot: ShotSpec, cfg: InpaintConfig) -> StageKey:
     geometry = {"start": shot.start, "stop": shot.stop, "chunk": chunk_frames(cfg)}
     if v.mask == "auto":  # which frames get the hole (only auto masks read it: other caches stay valid)
@@ -169,12 +184,13 @@ class WindowKeys:
 
 
 def window_keys(v: VideoRef, shot: ShotSpec, win: Window, decode_fp: str, prev_fp: str | None,
-                cfg: InpaintConfig) -> WindowKeys:
-    """Keys of a window's flow -> complete -> fill -> composite, chained to its decode and the previous composite."""
+                cfg: InpaintConfig, overlay_fp: str | None = None) -> WindowKeys:
+    """Keys of a window's flow -> complete -> fill -> composite, chained to its decode and the previous
+    composite; the fill also to the video's overlay estimate, when there is one."""
     part = f"w{win.index:04d}"
     flow = _key(v, shot, "flow", part, cfg, _window_geometry(win), [decode_fp, prev_fp])
     complete = _key(v, shot, "complete", part, cfg, {}, [flow.fp])
-    fill = _key(v, shot, "fill", part, cfg, {}, [complete.fp])
+    fill = _key(v, shot, "fill", part, cfg, {}, [complete.fp] + ([overlay_fp] if overlay_fp else []))
     composite = _key(v, shot, "composite", part, cfg, _window_geometry(win), [fill.fp, decode_fp, prev_fp])
     return WindowKeys(win, flow, complete, fill, composite)
 
@@ -191,9 +207,10 @@ class ShotPlan:
 def plan_shot(v: VideoRef, shot: ShotSpec, cfg: InpaintConfig) -> ShotPlan:
     """Every stage key of one shot: its windows (frames relative to the shot) chain through their anchors."""
     decode = decode_key(v, shot, cfg)
+    overlay = overlay_key(v, cfg)
     out, prev_fp = [], None
     for win in plan_windows(shot.stop - shot.start, cfg.window_frames, cfg.overlap_frames):
-        keys = window_keys(v, shot, win, decode.fp, prev_fp, cfg)
+        keys = window_keys(v, shot, win, decode.fp, prev_fp, cfg, overlay and overlay.fp)
         out.append(keys)
         prev_fp = keys.composite.fp
     return ShotPlan(shot, decode, tuple(out))

@@ -51,6 +51,12 @@ def decode(v, shot, key, cfg, cache):
     return stages.decode_shot(v, shot, key, cfg, cache)
 
 
+@task(name="overlay", task_run_name="overlay-{v.name}", **RETRY)
+def overlay(v, key, cfg, cache):
+    """The video's semi-transparent overlay, estimated from frames over all its shots."""
+    return stages.overlay_video(v, key, cfg, cache)
+
+
 @task(name="flow", task_run_name="flow-{v.name}-shot{shot.index}-w{wk.window.index}", **RETRY)
 def flow(v, shot, wk, decode, prev, cfg, cache):
     """Working crop and raw forward/backward flow of one window (GPU stage)."""
@@ -64,9 +70,9 @@ def complete(v, shot, wk, flow, cfg, cache):
 
 
 @task(name="fill", task_run_name="fill-{v.name}-shot{shot.index}-w{wk.window.index}", **RETRY)
-def fill(v, shot, wk, flow, complete, cfg, cache):
+def fill(v, shot, wk, flow, complete, cfg, cache, overlay=None):
     """Propagation, fusion and reconstruction of one window (GPU stage)."""
-    return stages.fill_window(v, wk.fill, flow, complete, cfg, cache)
+    return stages.fill_window(v, wk.fill, flow, complete, cfg, cache, overlay)
 
 
 @task(name="composite", task_run_name="composite-{v.name}-shot{shot.index}-w{wk.window.index}", **RETRY)

@@ -1,6 +1,7 @@
 """The batch's per-shot and per-window stages: the window pipeline, one stage per task, cached.
 
     decode (per shot) -> per window: flow -> complete -> fill -> composite -> encode (per video)
+    overlay (per video) -> every window's fill
 
 Each stage reads its inputs from the Zarr cache, calls the same functions ``isvi inpaint``
 runs (``isvi_models.pipeline``: crop, estimate_flow, complete_flow, fill; ``isvi_models.region``:
@@ -35,6 +36,13 @@ def _passthrough(cache: ZarrCache, key: StageKey) -> dict:
     return {"passthrough": True}
 
 
+def _video_holes(v: VideoRef, src, local: str, cfg: InpaintConfig, cache: ZarrCache):
+    """The mask of ``v`` opened on its source ``src`` (a detected mask read from the cache)."""
+    return open_video_holes(v.mask, v.boxes, src.info, cache=cache, video_id=v.video_id, local=local,
+                            mask_pool=v.mask_pool, auto_frames=cfg.auto_mask_frames,
+                            text_params=text_params_for(v.mask, cfg.text))
+
+
 def decode_shot(v: VideoRef, shot: ShotSpec, key: StageKey, cfg: InpaintConfig, cache: ZarrCache) -> StageRef:
     """Frames and grown holes of one shot, written chunk by chunk (memory: one chunk)."""
     from media.video import VideoSource
@@ -44,9 +52,7 @@ def decode_shot(v: VideoRef, shot: ShotSpec, key: StageKey, cfg: InpaintConfig, 
     def compute():
         local = v.local_file()
         with VideoSource(local, folder_fps=cfg.fps_fraction) as src:
-            masks = open_video_holes(v.mask, v.boxes, src.info, cache=cache, video_id=v.video_id, local=local,
-                                     mask_pool=v.mask_pool, auto_frames=cfg.auto_mask_frames,
-                                     text_params=text_params_for(v.mask, cfg.text))
+            masks = _video_holes(v, src, local, cfg, cache)
             group = cache.create(key, {"frames": ((n, v.height, v.width, 3), np.uint8),
                                        "holes": ((n, v.height, v.width), bool)}, chunk)
             for s in range(0, n, chunk):
@@ -56,6 +62,38 @@ def decode_shot(v: VideoRef, shot: ShotSpec, key: StageKey, cfg: InpaintConfig, 
         cache.mark_complete(key, frames=n)
 
     return run_stage(cache, key, v.name, compute)
+
+
+def overlay_video(v: VideoRef, key: StageKey, cfg: InpaintConfig, cache: ZarrCache) -> StageRef:
+    """The video's semi-transparent overlay (:func:`tasks.overlay.video_overlay`, from frames over all
+    its shots); a video without one gets a passthrough marker that says why."""
+    from media.video import VideoSource
+    from tasks.overlay import video_overlay
+
+    def compute():
+        local = v.local_file()
+        with VideoSource(local, folder_fps=cfg.fps_fraction) as src:
+            masks = _video_holes(v, src, local, cfg, cache)
+            overlay, reason = video_overlay(lambda a, b: (src.read(a, b), masks.read_holes(a, b, cfg.dilate_px)),
+                                            src.info.frames, cfg.unblend_samples, v.name)
+        if overlay is None:
+            cache.mark_complete(key, passthrough=True, reason=reason)
+            return {"passthrough": True}
+        cache.write(key, {"opacity": overlay.opacity}, chunk_frames=overlay.opacity.shape[0],
+                    attrs={"origin": list(overlay.origin), "colour": overlay.colour.tolist()})
+        return None
+
+    return run_stage(cache, key, v.name, compute)
+
+
+def load_overlay(cache: ZarrCache, ref: StageRef | None):
+    """The :class:`isvi_models.ops.overlay.Overlay` an overlay stage wrote, or None (off, or none found)."""
+    from isvi_models.ops.overlay import Overlay
+
+    if ref is None or ref.passthrough:
+        return None
+    arrays, attrs = cache.read(ref.key, ["opacity"])
+    return Overlay(arrays["opacity"], tuple(int(x) for x in attrs["origin"]), np.asarray(attrs["colour"], np.float32))
 
 
 def previous_output(cache: ZarrCache, prev: StageRef | None, win: Window) -> Carry | None:
@@ -126,9 +164,11 @@ def complete_window(v: VideoRef, key: StageKey, flow: StageRef, cfg: InpaintConf
 
 
 def fill_window(v: VideoRef, key: StageKey, flow: StageRef, complete: StageRef, cfg: InpaintConfig,
-                cache: ZarrCache) -> StageRef:
-    """Gradient propagation along completed flow, fusion, key frames and Poisson reconstruction."""
-    from isvi_models.pipeline import fill
+                cache: ZarrCache, overlay: StageRef | None = None) -> StageRef:
+    """Gradient propagation along completed flow, fusion, key frames and Poisson reconstruction; the
+    video's semi-transparent overlay (``overlay``: its stage's ref) undone where no chain reaches."""
+    from isvi_models.pipeline import crop_overlay, fill
+    from isvi_models.region import Region
 
     def compute():
         if flow.passthrough:
@@ -139,7 +179,8 @@ def fill_window(v: VideoRef, key: StageKey, flow: StageRef, complete: StageRef, 
         refs = References(x["ref_frames"], x["ref_holes"], np.asarray(times)) if times else None
         c, _ = cache.read(complete.key, ["flow_fwd", "flow_bwd"])
         result = fill(x["work_frames"], x["work_holes"], c["flow_fwd"], c["flow_bwd"], settings_for(cfg),
-                      references=refs)
+                      references=refs,
+                      overlay=crop_overlay(load_overlay(cache, overlay), Region.from_list(attrs["region"])))
         cache.write(key, {"result": result.astype(np.float32)}, chunk_frames=result.shape[0])
         return None
 

@@ -71,4 +71,6 @@ def run(args: argparse.Namespace) -> int:
             what = f"({report.frames_with_hole} with a hole) inpainted"
         print(f"{args.output}: {report.frames} frames {what} in {report.seconds:.1f} s "
               f"({report.seconds / max(report.frames, 1):.2f} s/frame)", file=sys.stderr)
+        if report.overlay:
+            print(f"{args.output}: {report.overlay}", file=sys.stderr)
     return 0

@@ -64,6 +64,7 @@ METHOD = (
     ("--noise-flow", "noise_flow_px", dict(type=float, metavar="PX"), None),
     ("--reference-stride", "reference_stride", dict(type=int, metavar="N"), None),
     ("--references", "reference_frames", dict(type=int, metavar="N"), None),
+    ("--unblend-samples", "unblend_samples", dict(type=int, metavar="N"), None),
     ("--spatial-fill", "spatial_fill", dict(choices=_choices("spatial_fill")),
      "fill for pixels no frame shows (fsr: OpenCV frequency-selective reconstruction; shiftmap: "
      "OpenCV shift-map, which copies structure such as a wall's lattice into wide holes, lower PSNR)"),

@@ -16,6 +16,7 @@ import numpy as np
 
 from isvi_models.interfaces import GradientRefiner
 from isvi_models.ops.gradients import gradient_hole, image_gradients
+from isvi_models.ops.overlay import plausible, recover
 from isvi_models.ops.poisson import poisson_solve
 from isvi_models.ops.propagation import broken_pairs, propagate_gradients
 from isvi_models.ops.spatial import spatial_fill
@@ -52,17 +53,52 @@ def fill_key_frame(frame: np.ndarray, hole: np.ndarray, gx: np.ndarray, gy: np.n
     return np.clip(out, 0.0, 1.0)
 
 
+def _recovered_gradients(frames: np.ndarray, holes: np.ndarray, overlay: tuple[np.ndarray, np.ndarray]):
+    """Gradients of the background recovered from under the overlay, and where each is usable: both of
+    its pixels recovered or outside the hole. Returns (gx, gy, ok_x, ok_y), or None where the recovered
+    background is much rougher than the scene around the hole (:func:`~isvi_models.ops.overlay.plausible`)."""
+    colours, usable = recover(frames, *overlay)
+    if not plausible(frames, holes, colours, usable)[0]:
+        return None
+    gx, gy = image_gradients(colours)
+    known = usable[None] | ~holes
+    ok_x, ok_y = np.zeros_like(known), np.zeros_like(known)
+    ok_x[:, :, :-1] = known[:, :, :-1] & known[:, :, 1:]
+    ok_y[:, :-1] = known[:, :-1] & known[:, 1:]
+    return gx, gy, ok_x, ok_y
+
+
+def _take_recovered(gxf, gyf, missing, unreached, own):
+    """The recovered gradients at the positions ``unreached`` marks; those with both directions usable are
+    no longer missing."""
+    gx, gy, ok_x, ok_y = own
+    at_x, at_y = unreached & ok_x, unreached & ok_y
+    gxf[at_x], gyf[at_y] = gx[at_x], gy[at_y]
+    return gxf, gyf, missing & ~(at_x & at_y)
+
+
 def fill_holes(frames: np.ndarray, holes: np.ndarray, flow_fwd: np.ndarray, flow_bwd: np.ndarray, *,
                consistency_px: float = 100.0, alpha: float = 0.5, spatial_method: str = "fsr",
                max_key_frames: int = 8, max_trace_px: float = math.inf, refiner: GradientRefiner | None = None,
-               reach: Reach | None = None, on_stage: Callable[[str], None] | None = None) -> np.ndarray:
+               reach: Reach | None = None, overlay: tuple[np.ndarray, np.ndarray] | None = None,
+               on_stage: Callable[[str], None] | None = None) -> np.ndarray:
     """Inpaint ``holes`` (T, H, W) of float32 frames (T, H, W, 3) given completed flows; ``reach``
     (see :func:`fill_key_frame`) looks up key-frame positions no chain reached in reference frames.
+    ``overlay``: the opacity (H, W; NaN where not recoverable) and colour of a semi-transparent
+    overlay over the holes (:mod:`isvi_models.ops.overlay`); positions of a frame that no chain
+    reached take the gradients of the background recovered from that frame's own pixels instead
+    of what the key frames' spatial fill carried there (where no position of a frame is reached,
+    the Poisson solve gives the recovered colours themselves). Where chains reach, their
+    gradients stay: on moving cameras they scored above the recovered background
+    (``benchmarks/devset.md``, twelfth round). A window whose recovered background is much rougher
+    than the scene around the hole keeps the fill (:func:`~isvi_models.ops.overlay.plausible`).
 
     Returns float32 frames in [0, 1]; pixels outside ``holes`` are returned unchanged.
     """
     frames = frames.astype(np.float32, copy=True)
+    own = None if overlay is None else _recovered_gradients(frames, holes, overlay)
     holes = holes.copy()
+    unreached = None
     gx, gy = image_gradients(frames)
     ghole = gradient_hole(holes)
     note = on_stage or (lambda name: None)
@@ -72,6 +108,10 @@ def fill_holes(frames: np.ndarray, holes: np.ndarray, flow_fwd: np.ndarray, flow
                                                 consistency_px=consistency_px, alpha=alpha,
                                                 max_trace_px=max_trace_px, frames=frames, broken=broken)
         note("propagate")
+        if own is not None:
+            if unreached is None:  # what no chain reaches before any key frame: behind the overlay
+                unreached = missing.copy()
+            gxf, gyf, missing = _take_recovered(gxf, gyf, missing, unreached, own)
         if not missing.any():
             break
         if round_ == max_key_frames:

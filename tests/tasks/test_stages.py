@@ -2,13 +2,14 @@
 
 
 import numpy as np
+import pytest
 
 from tasks.config import InpaintConfig
 from media.video import read_video
 from storage.manifests import VideoItem
 from storage.zarr_cache import ZarrCache
 from tasks import stages
-from tasks.keys import encode_key, plan_shot
+from tasks.keys import encode_key, overlay_key, plan_shot
 from tasks.probe import probe_video
 from tests.batch_clips import cut_clip, write_clip
 
@@ -28,6 +29,9 @@ def run_all(item, out, cfg, cache, detect=True, **kw):
 def run_stages(v, cfg, cache):
     """The stages after the probe of ``v``, in the flow's order; returns their refs."""
     refs, composites = [], []
+    okey = overlay_key(v, cfg)
+    o = None if okey is None else stages.overlay_video(v, okey, cfg, cache)
+    refs += [o] if o is not None else []
     for shot in v.shots:
         plan = plan_shot(v, shot, cfg)
         d = stages.decode_shot(v, shot, plan.decode, cfg, cache)
@@ -36,7 +40,7 @@ def run_stages(v, cfg, cache):
         for wk in plan.windows:
             f = stages.flow_window(v, wk.window, wk.flow, d, prev, cfg, cache)
             c = stages.complete_window(v, wk.complete, f, cfg, cache)
-            fi = stages.fill_window(v, wk.fill, f, c, cfg, cache)
+            fi = stages.fill_window(v, wk.fill, f, c, cfg, cache, o)
             prev = stages.composite_window(v, wk.window, wk.composite, d, prev, f, fi, cfg, cache)
             refs += [f, c, fi, prev]
             composites.append(prev)
@@ -56,6 +60,32 @@ def test_same_frames_as_isvi_inpaint(clip, tmp_path):
     np.testing.assert_array_equal(batch, single)
     src, _ = read_video(clip)
     assert not np.array_equal(batch, src)  # something was filled
+
+
+@pytest.mark.slow  # two inpaintings of 32 frames, every window with key frames
+def test_an_overlay_undone_as_isvi_inpaint_undoes_it(tmp_path):
+    """The batch's overlay stage (frames over the whole video) and ``isvi inpaint`` find the same
+    overlay and give the same frames; without ``unblend_samples`` the fills differ."""
+    import cv2
+
+    from tasks.inpaint_video import inpaint_video
+    from tests.synth import overlaid_scenes
+
+    marked, _, hole, _ = overlaid_scenes(frames=32, scenes=16)
+    clip = write_clip(tmp_path / "scenes.mkv", marked)
+    mask = tmp_path / "mask.png"
+    cv2.imwrite(str(mask), hole.astype(np.uint8) * 255)
+    cfg = InpaintConfig(mask=str(mask), window_frames=20, overlap_frames=4, flow_preset="ultrafast", codec="ffv1",
+                        dilate_px=0, unblend_samples=64)
+    v, refs = run_all(VideoItem(str(clip), "scenes.mkv"), tmp_path / "batch.mkv", cfg, ZarrCache(str(tmp_path / "c")),
+                      detect=False)
+    overlay = [r for r in refs if r.key.stage == "overlay"]
+    assert len(overlay) == 1 and not overlay[0].passthrough  # found, not "none here"
+    report = inpaint_video(clip, tmp_path / "single.mkv", cfg.model_copy(update={"detect_shots": False}))
+    assert report.overlay.startswith("semi-transparent overlay undone")
+    np.testing.assert_array_equal(read_video(tmp_path / "batch.mkv")[0], read_video(tmp_path / "single.mkv")[0])
+    inpaint_video(clip, tmp_path / "off.mkv", cfg.model_copy(update={"detect_shots": False, "unblend_samples": 0}))
+    assert not np.array_equal(read_video(tmp_path / "off.mkv")[0], read_video(tmp_path / "single.mkv")[0])
 
 
 def test_rerun_skips_and_one_setting_recomputes_downstream_only(clip, tmp_path):
@@ -124,7 +154,7 @@ def test_references_past_the_window_same_as_isvi_inpaint(tmp_path):
     cfg = CFG.model_copy(update={"box": (), "mask": str(masks), "dilate_px": 0, "flow_preset": "fine"})
     cache = ZarrCache(str(tmp_path / "c"))
     v, refs = run_all(VideoItem(str(clip), "still.mkv"), tmp_path / "batch.mkv", cfg, cache, detect=False)
-    first_flow = refs[1]
+    first_flow = next(r for r in refs if r.key.stage == "flow")
     assert cache.read(first_flow.key, [])[1]["reference_times"]  # frames 10, 20, ... outside window 0
     inpaint_video(clip, tmp_path / "single.mkv", cfg)
     batch, _ = read_video(tmp_path / "batch.mkv")
