@@ -18,10 +18,11 @@ method lacks where it matters. The samples are trusted only when they predict a 
 pixels just outside the hole (its spread, from further out, within ``ring_tolerance``): samples
 of one slow shot fail that test, samples spread over many shots pass it. Positions too opaque
 (``a > max_opacity``: noise would be multiplied by more than ``1 / (1 - max_opacity)``) or
-whose background barely varies (``min_spread``) stay with the inpainting.
+whose background barely varies (``min_spread``) stay with the inpainting, and so does a window
+whose recovered background is much rougher than the scene around the hole (:func:`plausible`).
 
-Arrays in, arrays out; measurements are in ``benchmarks/devset.md`` (twelfth round) and
-``benchmarks/bench_unblend.py``.
+Arrays in, arrays out; measurements are in ``benchmarks/unblend.md`` and ``benchmarks/devset.md``
+(twelfth round).
 """
 
 from __future__ import annotations
@@ -138,8 +139,7 @@ def estimate_overlay(samples: np.ndarray, hole: np.ndarray, origin: tuple[int, i
         return None, (f"the samples' spread around the hole is not predictable from further out "
                       f"(off by {off:.3f} > {ring_tolerance}): too few scenes")
     behind_mean, behind_spread = _carried_in(mean, hole), _carried_in(spread, hole)
-    keep = 1.0 - np.clip(np.median(spread / np.maximum(behind_spread, 1e-3), axis=-1), 0.0, 1.0)  # a
-    opacity = keep.astype(np.float32)
+    opacity = (1.0 - np.clip(np.median(spread / np.maximum(behind_spread, 1e-3), axis=-1), 0.0, 1.0)).astype(np.float32)
     seen = hole & (opacity > 0.2)
     if seen.sum() < 16:
         return None, "no overlay visible under the hole"
