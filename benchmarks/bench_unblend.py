@@ -87,11 +87,9 @@ def main() -> int:
                 secs[label], notes[label] = time.perf_counter() - t0, report.overlay
                 outs[label] = read_video(tmp / f"{label}.mkv")[0]
             telea = baselines.telea(np.where(holes[..., None], 0, coded).astype(np.uint8), holes)
-            alone = []
             for i, name in enumerate(names):
                 part = slice(i * args.frames, (i + 1) * args.frames)
-                o, why = video_overlay(lambda a, b, p=part: (coded[p][a:b], holes[p][a:b]), args.frames, 64)
-                alone.append(o is not None)
+                o, _ = video_overlay(lambda a, b, p=part: (coded[p][a:b], holes[p][a:b]), args.frames, 64)
                 rows.append({"overlay": f"{kind} seed {seed}", "clip": name,
                              "input": hole_psnr(coded[part], clean[part], holes[part]),
                              "telea": hole_psnr(telea[part], clean[part], holes[part]),
@@ -100,7 +98,8 @@ def main() -> int:
                              "estimated_from_this_clip_alone": o is not None})
                 r = rows[-1]
                 print(f"{kind} {seed} {name:<24} input {r['input']:6.2f} telea {r['telea']:6.2f} "
-                      f"off {r['isvi_off']:6.2f} unblend {r['isvi_unblend']:6.2f} ({r['isvi_unblend'] - r['isvi_off']:+.2f})"
+                      f"off {r['isvi_off']:6.2f} unblend {r['isvi_unblend']:6.2f} "
+                      f"({r['isvi_unblend'] - r['isvi_off']:+.2f})"
                       f"{'  ALONE: estimated' if o is not None else ''}", flush=True)
             mine = rows[-len(names):]
             print(f"{kind} {seed}: mean off {np.mean([r['isvi_off'] for r in mine]):.2f} unblend "
