@@ -9,7 +9,8 @@ spread at a position are those of the positions around it, and the overlay moves
 towards ``W`` and shrinks the spread by ``1 - a``. So, from ``K`` sample frames:
 
     spread  std_t I(x) = (1 - a(x)) std_t B(x)      ->  1 - a(x)   (median over the channels)
-    mean    mean_t I(x) = (1 - a) mean_t B(x) + a W  ->  W          (median over the overlay)
+    mean    mean_t I(x) = (1 - a) mean_t B(x) + a W  ->  W          (median over the overlay),
+                                                         then a(x) again, averaged with the first
 
 with the background's mean and spread inside the hole carried in from around it (Laplace
 fill, :func:`isvi_models.ops.poisson.poisson_solve`). Moment matching rather than a regression
