@@ -182,12 +182,13 @@ def inpaint_video(input_path: str | os.PathLike, output: str | os.PathLike, cfg:
                         writer.write(src.read(s, s + cfg.window_frames))
                         bars.advance("encode", min(cfg.window_frames, info.frames - s))
                 else:
-                    overlay, _ = video_overlay(lambda a, b: (src.read(a, b), masks.read_holes(a, b, cfg.dilate_px)),
-                                               info.frames, cfg.unblend_samples, str(input_path))
+                    def read(a: int, b: int, o: int = 0) -> tuple[np.ndarray, np.ndarray]:
+                        return src.read(o + a, o + b), masks.read_holes(o + a, o + b, cfg.dilate_px)
+
+                    overlay, _ = video_overlay(read, info.frames, cfg.unblend_samples, str(input_path))
                     for first, stop in video_shots(src, cfg):
-                        run_windows(lambda a, b, o=first: (src.read(o + a, o + b), masks.read_holes(o + a, o + b,
-                                                                                                     cfg.dilate_px)),
-                                    stop - first, cfg, settings, writer.write, bars, overlay)
+                        run_windows(lambda a, b, o=first: read(a, b, o), stop - first, cfg, settings, writer.write,
+                                    bars, overlay)
                 writer.finish(info.frames, input_path)
         finally:
             bars.close()

@@ -153,22 +153,24 @@ def _window_geometry(win: Window) -> dict:
     return {"window": [win.start, win.stop, win.anchors, win.final_stop]}
 
 
+def _hole_frames(v: VideoRef, cfg: InpaintConfig) -> dict:
+    """Which frames get the hole, for the stages that read the holes: only an auto mask reads
+    ``auto_mask_frames``, so other videos' caches stay valid when it changes."""
+    return {"auto_mask_frames": cfg.auto_mask_frames} if v.mask == "auto" else {}
+
+
 def overlay_key(v: VideoRef, cfg: InpaintConfig) -> StageKey | None:
     """Where the video's semi-transparent overlay estimate lives (:mod:`tasks.overlay`); None when
     ``unblend_samples`` is 0 (off). Per video: its samples are spread over every shot."""
     if not cfg.unblend_samples:
         return None
-    conf = stage_config(cfg, "overlay")
-    if v.mask == "auto":  # which frames have the hole, as for the decode
-        conf["auto_mask_frames"] = cfg.auto_mask_frames
+    conf = {**stage_config(cfg, "overlay"), **_hole_frames(v, cfg)}
     return StageKey(v.video_id, "video", "overlay", "", stage_fingerprint("overlay", VERSIONS["overlay"], conf,
                                                                           [v.video_id]))
 
 
 def decode_key(v: VideoRef, shot: ShotSpec, cfg: InpaintConfig) -> StageKey:
-    geometry = {"start": shot.start, "stop": shot.stop, "chunk": chunk_frames(cfg)}
-    if v.mask == "auto":  # which frames get the hole (only auto masks read it: other caches stay valid)
-        geometry["auto_mask_frames"] = cfg.auto_mask_frames
+    geometry = {"start": shot.start, "stop": shot.stop, "chunk": chunk_frames(cfg), **_hole_frames(v, cfg)}
     return _key(v, shot, "decode", "", cfg, geometry, [v.video_id])
 
 
